@@ -1,0 +1,151 @@
+"""The executor boundary: run evaluations somewhere and stream their outcomes back.
+
+An executor is started once per run with the optimizee (which it ships to its workers; each
+worker calls ``optimizee.setup()`` once), then receives :class:`Task` lists through
+:meth:`Executor.submit` (one chunk, a future of its evaluations) or :meth:`Executor.map` (all
+tasks, outcomes yielded as they complete). Failures never escape as exceptions: a raising,
+crashing, hanging or NaN-returning evaluation comes back as a failed :class:`Evaluation`.
+
+Worker-side code of every executor calls :func:`run_tasks`, so failure semantics, timing and the
+batch path are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from .evaluation import Evaluation, as_evaluation
+from .optimizee import Optimizee
+from .params import KeywordArgs
+from .space import Params
+
+
+@dataclass(frozen=True)
+class Task:
+    """One evaluation to run: its index in the generation, the parameters, its seed."""
+
+    index: int
+    params: Params
+    seed: int
+
+
+def worker_name() -> str:
+    """``host:pid`` of the current process, recorded with each evaluation."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _reason(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = None) -> list[Evaluation]:
+    """Evaluate ``tasks`` with ``optimizee`` (already set up) in this process.
+
+    Uses the optimizee's batch path when it has one (``batch=None``) or when ``batch`` is True.
+    Exceptions, wrong fitness lengths and non-finite values become failed evaluations. If a
+    whole batch raises, each task is retried on its own so one bad individual does not fail
+    the others.
+    """
+    n_obj = len(optimizee.objectives())
+    me = worker_name()
+    use_batch = optimizee.has_batch() if batch is None else batch
+    if use_batch and len(tasks) > 1:
+        t0 = time.perf_counter()
+        try:
+            results = optimizee.evaluate_batch([t.params for t in tasks], [t.seed for t in tasks])
+            if len(results) != len(tasks):
+                raise RuntimeError(f"evaluate_batch returned {len(results)} results for {len(tasks)} tasks")
+        except Exception:  # noqa: BLE001 - retry one by one to isolate the culprit
+            return [run_one(optimizee, t, n_obj, me) for t in tasks]
+        per = (time.perf_counter() - t0) / len(tasks)
+        out = []
+        for r in results:
+            ev = as_evaluation(r, n_obj)
+            ev.wall_time, ev.worker = per, me
+            out.append(ev)
+        return out
+    return [run_one(optimizee, t, n_obj, me) for t in tasks]
+
+
+def run_one(optimizee: Optimizee, task: Task, n_obj: int, me: str) -> Evaluation:
+    """Evaluate one task with failure capture and timing."""
+    t0 = time.perf_counter()
+    try:
+        ev = as_evaluation(optimizee.evaluate(task.params, task.seed), n_obj)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, never raised
+        ev = Evaluation.failed(_reason(exc))
+    ev.wall_time, ev.worker = time.perf_counter() - t0, me
+    return ev
+
+
+_prepared: dict[str, Optimizee] = {}
+
+
+def prepared(token: str, optimizee: Optimizee | None = None,
+             loader: Any = None) -> Optimizee:
+    """Per-worker cache: the set-up optimizee for ``token``, calling ``setup()`` only once.
+
+    Executors that ship the optimizee with every task (MPI, Dask) call this on the worker with
+    a token identifying the run; ``loader()`` produces the optimizee on a cache miss.
+    """
+    if token not in _prepared:
+        opt = optimizee if optimizee is not None else loader()
+        opt.setup()
+        _prepared.clear()
+        _prepared[token] = opt
+    return _prepared[token]
+
+
+def chunked(tasks: Sequence[Task], size: int) -> list[list[Task]]:
+    """Split tasks into consecutive chunks of at most ``size``."""
+    size = max(1, int(size))
+    return [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
+
+
+class Executor(KeywordArgs):
+    """Base class of executors.
+
+    Subclasses implement :meth:`start`, :meth:`submit` and :meth:`close`; :meth:`map` has a
+    default that submits chunks and yields outcomes as chunks complete. ``workers`` is the
+    degree of parallelism the executor reports (used to size chunks).
+    """
+
+    workers: int = 1
+
+    def start(self, optimizee: Optimizee) -> None:
+        """Ship the optimizee to the workers (each calls ``setup()`` once)."""
+        raise NotImplementedError
+
+    def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
+        """Run one chunk of tasks together; the future never raises for a task's failure."""
+        raise NotImplementedError
+
+    def map(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, Evaluation]]:
+        """Run all tasks; yield ``(task, evaluation)`` pairs in completion order."""
+        from concurrent.futures import as_completed
+
+        futures = {self.submit(chunk): chunk for chunk in chunked(tasks, self.chunk_size(len(tasks)))}
+        for fut in as_completed(futures):
+            for task, ev in zip(futures[fut], fut.result()):
+                yield task, ev
+
+    def chunk_size(self, n_tasks: int) -> int:
+        """How many tasks go together: one chunk per worker by default."""
+        return -(-n_tasks // max(1, self.workers))
+
+    def close(self) -> None:
+        """Stop all workers; the executor cannot be used afterwards."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,295 @@
+"""Local worker processes with crash and timeout isolation.
+
+Each worker holds one pipe to the coordinator, sets the optimizee up once, then evaluates the
+chunks it is sent and streams each outcome back as soon as it is ready. A dispatcher thread in
+the coordinator watches pipes, process sentinels and deadlines: a worker that dies (exception
+in native code, segfault, ``os._exit``, out-of-memory kill) or exceeds the per-evaluation
+timeout is killed, the evaluation it was running is recorded as failed with the reason, the rest
+of its chunk is re-queued, and a fresh worker takes its place.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from queue import SimpleQueue
+from typing import Any, Iterator, Sequence
+
+from ..errors import ConfigError, ExecutorError
+from ..evaluation import Evaluation
+from ..executor import Executor, Task, run_one, run_tasks, worker_name
+from ..optimizee import Optimizee
+
+
+def _worker_main(conn: Connection, optimizee: Optimizee) -> None:
+    try:
+        optimizee.setup()
+    except BaseException as exc:  # noqa: BLE001 - reported to the coordinator
+        conn.send(("setup-failed", f"{type(exc).__name__}: {exc}"))
+        return
+    n_obj = len(optimizee.objectives())
+    me = worker_name()
+    conn.send(("ready", me))
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):  # coordinator gone: leave quietly
+            return
+        if msg is None:
+            optimizee.teardown()
+            return
+        tasks, batch = msg
+        if batch:
+            for task, ev in zip(tasks, run_tasks(optimizee, tasks, batch=True)):
+                conn.send(("result", task.index, ev))
+        else:
+            for task in tasks:
+                conn.send(("result", task.index, run_one(optimizee, task, n_obj, me)))
+        conn.send(("done", None))
+
+
+@dataclass
+class _Job:
+    tasks: list[Task]
+    future: Future[list[Evaluation]]
+    stream: SimpleQueue[tuple[Task, Evaluation]] | None
+    results: dict[int, Evaluation] = field(default_factory=dict)
+
+    def record(self, task: Task, ev: Evaluation) -> None:
+        self.results[task.index] = ev
+        if self.stream is not None:
+            self.stream.put((task, ev))
+        if len(self.results) == len(self.tasks):
+            self.future.set_result([self.results[t.index] for t in self.tasks])
+
+
+@dataclass
+class _Chunk:
+    job: _Job
+    tasks: list[Task]
+    batch: bool
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    name: str = ""
+    chunk: _Chunk | None = None
+    returned: int = 0
+    deadline: float = float("inf")
+
+
+class ProcessExecutor(Executor):
+    """Evaluate in ``workers`` local processes (default: the number of CPU cores).
+
+    ``timeout``: seconds allowed per evaluation (a batch chunk gets ``timeout`` × its size);
+    None waits forever. ``start_method``: ``"forkserver"`` (default), ``"spawn"`` or ``"fork"``.
+    ``chunk``: tasks sent together (None: one chunk per worker for batch optimizees, otherwise
+    about four chunks per worker for load balance).
+    """
+
+    def __init__(self, workers: int | None = None, timeout: float | None = None,
+                 start_method: str = "forkserver", chunk: int | None = None):
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.timeout = timeout
+        self.start_method = start_method
+        self.chunk = chunk
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self, optimizee: Optimizee) -> None:
+        if int(self.workers) < 1:
+            raise ConfigError(f"process executor: workers must be at least 1, got {self.workers}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ConfigError(f"process executor: timeout must be positive, got {self.timeout}")
+        try:
+            self._ctx = mp.get_context(self.start_method)
+        except ValueError:
+            raise ConfigError(f"process executor: unknown start_method {self.start_method!r}") from None
+        if self.start_method == "forkserver":
+            self._ctx.set_forkserver_preload(["l2l", "numpy"])
+        self._optimizee = optimizee
+        self._batch = optimizee.has_batch()
+        self._pending: deque[_Chunk] = deque()
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = os.pipe()
+        self._closing = False
+        self._error: BaseException | None = None
+        self._workers = [self._spawn() for _ in range(int(self.workers))]
+        for w in self._workers:
+            self._await_ready(w)
+        self._thread = threading.Thread(target=self._dispatch, name="l2l-process-dispatch", daemon=True)
+        self._thread.start()
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(target=_worker_main, args=(child, self._optimizee), daemon=True)
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
+
+    def _await_ready(self, w: _Worker) -> None:
+        try:
+            kind, payload = w.conn.recv()
+        except (EOFError, OSError):
+            raise ExecutorError(f"worker process exited during optimizee setup "
+                                f"(exit code {w.process.exitcode})") from None
+        if kind == "setup-failed":
+            raise ExecutorError(f"optimizee setup failed in a worker: {payload}")
+        w.name = payload
+
+    def close(self) -> None:
+        if getattr(self, "_workers", None) is None:
+            return
+        self._closing = True
+        os.write(self._wake_w, b"x")
+        self._thread.join(timeout=10)
+        for w in self._workers:
+            try:
+                w.conn.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+        deadline = time.monotonic() + 5
+        for w in self._workers:
+            w.process.join(timeout=max(0.0, deadline - time.monotonic()))
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join()
+            w.conn.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        self._workers = None  # type: ignore[assignment]
+
+    # -- submission ------------------------------------------------------------------------
+    def chunk_size(self, n_tasks: int) -> int:
+        if self.chunk is not None:
+            return int(self.chunk)
+        per = max(1, int(self.workers)) * (1 if self._batch else 4)
+        return max(1, -(-n_tasks // per))
+
+    def _enqueue(self, tasks: Sequence[Task], stream: SimpleQueue | None) -> Future[list[Evaluation]]:
+        if self._error is not None:
+            raise ExecutorError(f"process executor stopped: {self._error}")
+        fut: Future[list[Evaluation]] = Future()
+        job = _Job(list(tasks), fut, stream)
+        if not job.tasks:
+            fut.set_result([])
+            return fut
+        with self._lock:
+            for part in [job.tasks[i:i + self.chunk_size(len(job.tasks))]
+                         for i in range(0, len(job.tasks), self.chunk_size(len(job.tasks)))]:
+                self._pending.append(_Chunk(job, part, self._batch and len(part) > 1))
+        os.write(self._wake_w, b"x")
+        return fut
+
+    def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
+        return self._enqueue(tasks, None)
+
+    def map(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, Evaluation]]:
+        stream: SimpleQueue[tuple[Task, Evaluation]] = SimpleQueue()
+        fut = self._enqueue(tasks, stream)
+        for _ in range(len(tasks)):
+            while True:
+                if self._error is not None:
+                    raise ExecutorError(f"process executor stopped: {self._error}")
+                try:
+                    yield stream.get(timeout=0.5)
+                    break
+                except Exception:  # queue.Empty: re-check the dispatcher's health
+                    continue
+        fut.result()
+
+    # -- dispatcher thread -----------------------------------------------------------------
+    def _dispatch(self) -> None:
+        try:
+            while not self._closing:
+                self._assign()
+                now = time.monotonic()
+                deadline = min((w.deadline for w in self._workers), default=float("inf"))
+                timeout = None if deadline == float("inf") else max(0.0, deadline - now)
+                ready = wait([self._wake_r] + [w.conn for w in self._workers]
+                             + [w.process.sentinel for w in self._workers], timeout=timeout)
+                if self._wake_r in ready:
+                    os.read(self._wake_r, 4096)
+                for w in list(self._workers):
+                    if w.conn in ready:
+                        self._drain(w)
+                    elif w.process.sentinel in ready and not w.process.is_alive():
+                        self._replace(w, self._death_reason(w))
+                now = time.monotonic()
+                for w in list(self._workers):
+                    if w.chunk is not None and now > w.deadline:
+                        self._replace(w, f"timeout: evaluation exceeded {self.timeout:g} s "
+                                         f"(worker {w.name} killed)")
+        except BaseException as exc:  # noqa: BLE001 - surfaced to the waiting caller
+            self._error = exc
+
+    def _assign(self) -> None:
+        with self._lock:
+            for w in self._workers:
+                if w.chunk is None and self._pending:
+                    chunk = self._pending.popleft()
+                    w.chunk, w.returned = chunk, 0
+                    w.deadline = self._deadline(chunk)
+                    w.conn.send((chunk.tasks, chunk.batch))
+
+    def _deadline(self, chunk: _Chunk) -> float:
+        if self.timeout is None:
+            return float("inf")
+        return time.monotonic() + self.timeout * (len(chunk.tasks) if chunk.batch else 1)
+
+    def _drain(self, w: _Worker) -> None:
+        while w.conn.poll():
+            try:
+                kind, *payload = w.conn.recv()
+            except (EOFError, OSError):
+                self._replace(w, self._death_reason(w))
+                return
+            chunk = w.chunk
+            if chunk is None:
+                continue
+            if kind == "result":
+                index, ev = payload
+                task = next(t for t in chunk.tasks if t.index == index)
+                chunk.job.record(task, ev)
+                w.returned += 1
+                if not chunk.batch:
+                    w.deadline = self._deadline(chunk)
+            elif kind == "done":
+                w.chunk, w.deadline = None, float("inf")
+
+    def _death_reason(self, w: _Worker) -> str:
+        w.process.join(timeout=1)
+        code = w.process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return f"worker {w.name or '?'} died ({how})"
+
+    def _replace(self, w: _Worker, reason: str) -> None:
+        chunk = w.chunk
+        if w.process.is_alive():
+            w.process.kill()
+        w.process.join()
+        w.conn.close()
+        self._workers.remove(w)
+        if chunk is not None:
+            left = chunk.tasks[w.returned:]
+            if chunk.batch:
+                # isolate the culprit: re-run each remaining task on its own
+                with self._lock:
+                    self._pending.extendleft(_Chunk(chunk.job, [t], False) for t in reversed(left))
+            else:
+                chunk.job.record(left[0], Evaluation.failed(reason, worker=w.name))
+                if left[1:]:
+                    with self._lock:
+                        self._pending.appendleft(_Chunk(chunk.job, left[1:], False))
+        if self._closing:
+            return
+        fresh = self._spawn()
+        self._await_ready(fresh)
+        self._workers.append(fresh)

@@ -1,0 +1,259 @@
+"""The optimization loop: ask → execute → tell → store, with stop criteria and resume.
+
+The coordinating process is the only writer of the store. Each generation's evaluations and
+the optimizer's checkpoint are committed together; :meth:`Experiment.resume` continues a run
+from its last committed generation and, for a deterministic optimizee, reaches exactly the
+results of an uninterrupted run with the same seed.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from .errors import ConfigError
+from .evaluation import Evaluation, Individual
+from .executor import Executor, Task
+from .executors.serial import SerialExecutor
+from .optimizee import Optimizee
+from .optimizer import Optimizer, Problem
+from .plugins import Plugins, get_plugins
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Stop criteria besides the generation count.
+
+    ``target``: stop once the best loss is at or below it (loss = the optimizee's fitness,
+    signed so lower is better); ``max_evaluations``; ``patience``: generations without
+    improvement of the best loss; ``max_seconds`` of wall time (of this session of the run).
+    """
+
+    target: float | None = None
+    max_evaluations: int | None = None
+    patience: int | None = None
+    max_seconds: float | None = None
+
+
+@dataclass
+class RunInfo:
+    """What lifecycle hooks see of a run."""
+
+    run_id: int
+    name: str
+    seed: int
+    config: dict[str, Any]
+    optimizee: Optimizee
+    optimizer: Optimizer
+    executor: Executor
+    store: Store
+    generation: int = 0
+
+
+@dataclass
+class RunResult:
+    """The outcome of :meth:`Experiment.run`."""
+
+    run_id: int
+    status: str
+    best: Individual | None
+    generations: int
+    evaluations: int
+    history: list[float] = field(default_factory=list)
+
+    @property
+    def best_params(self) -> dict[str, Any] | None:
+        return None if self.best is None else self.best.params
+
+    @property
+    def best_fitness(self) -> tuple[float, ...] | None:
+        return None if self.best is None else self.best.evaluation.fitness
+
+
+class Progress(Protocol):
+    """Receives each outcome as it arrives and each finished generation."""
+
+    def evaluation(self, generation: int, done: int, total: int, ev: Evaluation) -> None: ...
+
+    def generation(self, generation: int, individuals: list[Individual], best_loss: float | None,
+                   seconds: float) -> None: ...
+
+
+def evaluation_seed(seed: int, generation: int, index: int) -> int:
+    """The seed of one evaluation: a pure function of the run seed and its position."""
+    return int(np.random.SeedSequence([int(seed), 1, generation, index]).generate_state(1)[0])
+
+
+def optimizer_seed(seed: int) -> int:
+    return int(np.random.SeedSequence([int(seed), 0]).generate_state(1)[0])
+
+
+def describe(plugins: Plugins, kind: str, part: Any) -> dict[str, Any]:
+    """The config table that rebuilds ``part``: its registered name and keyword arguments."""
+    info = plugins.plugin_of(kind, type(part))
+    names = [n for n in plugins.names(kind) if plugins.get(kind, n) is type(part)] if info else []
+    return {"name": names[0] if names else f"{type(part).__module__}.{type(part).__qualname__}",
+            **part.get_params()}
+
+
+class Experiment:
+    """One optimization run.
+
+    >>> from l2l import Experiment, build
+    >>> exp = Experiment(build("optimizee", "function", function="sphere", dimension=3),
+    ...                  build("optimizer", "ga", population=16), generations=5, seed=1)
+    >>> result = exp.run()                                  # doctest: +SKIP
+    """
+
+    def __init__(self, optimizee: Optimizee, optimizer: Optimizer, executor: Executor | None = None,
+                 store: Store | str | None = None, *, seed: int = 0, generations: int = 10,
+                 name: str | None = None, stop: Stop | None = None,
+                 config: dict[str, Any] | None = None, plugins: Plugins | None = None,
+                 progress: Progress | None = None):
+        if int(generations) < 1:
+            raise ConfigError(f"generations must be at least 1, got {generations}")
+        self.optimizee, self.optimizer = optimizee, optimizer
+        self.executor = executor if executor is not None else SerialExecutor()
+        self.store = store if isinstance(store, Store) else Store(store or ":memory:")
+        self.seed, self.generations = int(seed), int(generations)
+        self.stop = stop or Stop()
+        self.plugins = plugins or get_plugins()
+        self.name = name or type(optimizee).__name__
+        self.config = config if config is not None else self._derive_config()
+        self.progress = progress
+        self.run_id: int | None = None
+
+    def _derive_config(self) -> dict[str, Any]:
+        return {"experiment": {"name": self.name, "seed": self.seed, "generations": self.generations,
+                               **{k: v for k, v in vars(self.stop).items() if v is not None}},
+                "optimizee": describe(self.plugins, "optimizees", self.optimizee),
+                "optimizer": describe(self.plugins, "optimizers", self.optimizer),
+                "executor": describe(self.plugins, "executors", self.executor)}
+
+    def _versions(self) -> dict[str, str]:
+        used = [self.plugins.plugin_of(k, type(p)) for k, p in
+                (("optimizees", self.optimizee), ("optimizers", self.optimizer),
+                 ("executors", self.executor))]
+        out = {"python": platform.python_version(), "numpy": np.__version__}
+        out.update(self.plugins.versions(
+            [i for i in self.plugins.infos if i.name == "l2l-core"] + [u for u in used if u]))
+        return out
+
+    @classmethod
+    def resume(cls, store: Store, ref: str | int, *, optimizee: Optimizee | None = None,
+               optimizer: Optimizer | None = None, executor: Executor | None = None,
+               plugins: Plugins | None = None, progress: Progress | None = None) -> Experiment:
+        """Continue run ``ref`` from its last committed generation. Parts not given are
+        rebuilt from the stored config; ``executor`` may differ from the original."""
+        from .config import build_part, stop_from
+
+        plugins = plugins or get_plugins()
+        record = store.run(ref)
+        cfg = record.config
+        exp_cfg = cfg.get("experiment", {})
+        exp = cls(optimizee or build_part(plugins, "optimizees", cfg["optimizee"]),
+                  optimizer or build_part(plugins, "optimizers", cfg["optimizer"]),
+                  executor or build_part(plugins, "executors", cfg.get("executor", {"name": "serial"})),
+                  store, seed=record.seed, generations=int(exp_cfg.get("generations", 10)),
+                  name=record.name, stop=stop_from(exp_cfg), config=cfg, plugins=plugins,
+                  progress=progress)
+        exp.run_id = record.id
+        return exp
+
+    # -- the loop --------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        """Run (or, after :meth:`resume`, continue) until the generations are done or a stop
+        criterion holds. Interruptions leave the run resumable and re-raise."""
+        space, objectives = self.optimizee.space(), self.optimizee.objectives()
+        problem = Problem(space, objectives, optimizer_seed(self.seed), self.optimizee.targets())
+        self.optimizer.start(problem)
+        loop = {"best_loss": None, "best_at": None, "since_improved": 0, "evaluations": 0,
+                "history": []}
+        first = 0
+        if self.run_id is None:
+            self.run_id = self.store.create_run(self.name, self.seed, self.config, self._versions(),
+                                                space.to_json(), objectives)
+        else:
+            ckpt = self.store.last_checkpoint(self.run_id)
+            if ckpt is not None:
+                first, state = ckpt[0] + 1, ckpt[1]
+                self.optimizer.set_state(state["optimizer"])
+                loop = state["loop"]
+            self.store.set_status(self.run_id, "running")
+        info = RunInfo(self.run_id, self.name, self.seed, self.config, self.optimizee,
+                       self.optimizer, self.executor, self.store, first)
+        status, error = "failed", None
+        started = time.monotonic()
+        try:
+            self.executor.start(self.optimizee)
+            self.plugins.hook.l2l_run_start(run=info)
+            status = "finished"
+            for gen in range(first, self.generations):
+                if self.optimizer.done:
+                    status = "stopped"
+                    break
+                self._generation(gen, info, loop)
+                if self._should_stop(loop, started):
+                    status = "stopped" if gen + 1 < self.generations else "finished"
+                    break
+        except BaseException as exc:
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            try:
+                self.executor.close()
+            finally:
+                self.store.set_status(self.run_id, status, error)
+                self.plugins.hook.l2l_run_end(run=info, status=status)
+        best = None
+        if loop["best_at"] is not None:
+            g, i = loop["best_at"]
+            best = next(x for x in self.store.individuals(self.run_id, g) if x.index == i)
+        return RunResult(self.run_id, status, best, len(loop["history"]), loop["evaluations"],
+                         list(loop["history"]))
+
+    def _generation(self, gen: int, info: RunInfo, loop: dict[str, Any]) -> None:
+        t0 = time.monotonic()
+        candidates = self.optimizer.ask()
+        tasks = [Task(i, c, evaluation_seed(self.seed, gen, i)) for i, c in enumerate(candidates)]
+        outcomes: dict[int, Evaluation] = {}
+        for task, ev in self.executor.map(tasks):
+            outcomes[task.index] = ev
+            if self.progress is not None:
+                self.progress.evaluation(gen, len(outcomes), len(tasks), ev)
+        if len(outcomes) != len(tasks):
+            raise RuntimeError(f"executor returned {len(outcomes)} outcomes for {len(tasks)} tasks")
+        evaluations = [outcomes[i] for i in range(len(tasks))]
+        self.optimizer.tell(candidates, evaluations)
+        individuals = [Individual(gen, t.index, t.params, t.seed, ev)
+                       for t, ev in zip(tasks, evaluations)]
+        objectives = self.optimizee.objectives()
+        for ind in individuals:
+            if ind.evaluation.ok:
+                loss = objectives.loss(ind.evaluation.fitness)
+                if loop["best_loss"] is None or loss < loop["best_loss"]:
+                    loop["best_loss"], loop["best_at"], loop["since_improved"] = loss, [gen, ind.index], -1
+        loop["since_improved"] += 1
+        loop["evaluations"] += len(tasks)
+        loop["history"].append(loop["best_loss"])
+        self.store.commit_generation(self.run_id, gen, individuals, objectives,
+                                     {"optimizer": self.optimizer.state(), "loop": loop})
+        info.generation = gen
+        self.plugins.hook.l2l_generation_done(run=info, generation=gen, individuals=individuals)
+        if self.progress is not None:
+            self.progress.generation(gen, individuals, loop["best_loss"], time.monotonic() - t0)
+
+    def _should_stop(self, loop: dict[str, Any], started: float) -> bool:
+        s = self.stop
+        best = loop["best_loss"]
+        return bool((s.target is not None and best is not None and best <= s.target)
+                    or (s.max_evaluations is not None and loop["evaluations"] >= s.max_evaluations)
+                    or (s.patience is not None and loop["since_improved"] >= s.patience)
+                    or (s.max_seconds is not None and time.monotonic() - started >= s.max_seconds))
+

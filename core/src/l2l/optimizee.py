@@ -1,0 +1,67 @@
+"""The optimizee protocol: a model with a parameter space and a fitness.
+
+Subclass :class:`Optimizee`, store keyword arguments in ``__init__`` (and do nothing else
+there: the object is shipped to workers before :meth:`setup`), and implement :meth:`space` and
+:meth:`evaluate`. Override :meth:`evaluate_batch` when the simulator can run many parameter sets
+at once; the loop then hands whole chunks of a generation to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .evaluation import Evaluation, Objectives
+from .params import KeywordArgs
+from .space import Params, Space
+
+
+class Optimizee(KeywordArgs):
+    """Base class of optimizees. Only :meth:`space` and :meth:`evaluate` are required."""
+
+    def space(self) -> Space:
+        """The parameter space to search."""
+        raise NotImplementedError
+
+    def objectives(self) -> Objectives:
+        """Names and directions of the fitness values; default: one value, minimised."""
+        return Objectives()
+
+    def targets(self) -> np.ndarray | None:
+        """Target observations for data-driven optimizers (ensemble Kalman filter); the
+        observation array of each :class:`Evaluation` is compared against this."""
+        return None
+
+    def setup(self) -> None:
+        """Called once per worker before its first evaluation: import the simulator, load data."""
+
+    def teardown(self) -> None:
+        """Called when a worker shuts down cleanly."""
+
+    def evaluate(self, params: Params, seed: int) -> Evaluation | float | Sequence[float]:
+        """Evaluate one parameter set. ``seed`` drives any randomness of this evaluation.
+
+        Return an :class:`Evaluation`, or just the fitness (a number or a tuple). Raising an
+        exception marks the evaluation as failed with the exception as its reason.
+        """
+        raise NotImplementedError
+
+    def evaluate_batch(self, params: Sequence[Params], seeds: Sequence[int]) -> list[Any]:
+        """Evaluate many parameter sets at once (one simulation of many instances).
+
+        The default loops over :meth:`evaluate`. Return one result per parameter set, in order;
+        an entry may be an :class:`Evaluation` with ``status="failed"``.
+        """
+        return [self.evaluate(p, s) for p, s in zip(params, seeds)]
+
+    def validate(self, params: Params, seed: int) -> Evaluation | float | Sequence[float] | None:
+        """Score a parameter set on held-out data (e.g. a validation set), with the same
+        objectives as :meth:`evaluate`; None (the default) when there is no such data.
+        The meta-learning optimizee uses it to score what an inner run found."""
+        return None
+
+    @classmethod
+    def has_batch(cls) -> bool:
+        """Whether this class offers a real batch path (overrides :meth:`evaluate_batch`)."""
+        return cls.evaluate_batch is not Optimizee.evaluate_batch

@@ -1,0 +1,115 @@
+"""The optimizer protocol: ask / tell with a serialisable state.
+
+Life cycle: ``opt = Cls(**hyperparameters)``; ``opt.start(problem)``; then repeatedly
+``candidates = opt.ask()`` and ``opt.tell(candidates, evaluations)``. ``opt.state()`` returns
+its whole state as JSON-able data with numpy arrays (no pickle); ``opt.set_state(state)`` on a
+freshly started optimizer of the same class and hyper-parameters continues bit-identically.
+
+Most optimizers work on vectors: subclass :class:`VectorOptimizer` and implement
+:meth:`VectorOptimizer.ask_vectors` and :meth:`VectorOptimizer.tell_losses`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from .evaluation import Evaluation, Objectives, losses
+from .params import KeywordArgs
+from .space import Params, Space
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What an optimizer is told at start: the space, the objectives (with the user's
+    weights), the optimizee's targets (or None) and the seed."""
+
+    space: Space
+    objectives: Objectives
+    seed: int
+    targets: np.ndarray | None = None
+
+
+class Optimizer(KeywordArgs):
+    """Base class of optimizers.
+
+    Subclasses list the attributes that make up their mutable state in ``state_attributes``;
+    :meth:`state` serialises those and the random generator.
+    """
+
+    state_attributes: ClassVar[tuple[str, ...]] = ()
+    problem: Problem
+    rng: np.random.Generator
+
+    def start(self, problem: Problem) -> None:
+        """Prepare for a fresh run on ``problem``. Subclasses call ``super().start(problem)``."""
+        self.problem = problem
+        self.rng = np.random.default_rng(problem.seed)
+
+    @property
+    def space(self) -> Space:
+        return self.problem.space
+
+    def ask(self) -> list[Params]:
+        """The next candidates to evaluate (one generation)."""
+        raise NotImplementedError
+
+    def tell(self, candidates: Sequence[Params], evaluations: Sequence[Evaluation]) -> None:
+        """Receive the evaluations of the candidates from the last :meth:`ask`, in order."""
+        raise NotImplementedError
+
+    @property
+    def done(self) -> bool:
+        """True when the optimizer has nothing left to ask (e.g. a finished grid)."""
+        return False
+
+    def state(self) -> dict[str, Any]:
+        """The whole mutable state: JSON-able values and numpy arrays."""
+        data = {name: getattr(self, name) for name in self.state_attributes}
+        return {"rng": self.rng.bit_generator.state, "attributes": data}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore a state from :meth:`state` (after :meth:`start` with the same problem)."""
+        self.rng.bit_generator.state = state["rng"]
+        for name, value in state["attributes"].items():
+            setattr(self, name, value)
+
+
+class VectorOptimizer(Optimizer):
+    """An optimizer that proposes real vectors; bounding and (un)flattening are done here.
+
+    ``bounding`` is ``"clip"`` or ``"reflect"``; ``penalty`` is the loss given to failed
+    evaluations (None: worse than the worst success of the generation); ``weights`` scalarise
+    several objectives (None: the optimizee's weights, else all 1).
+    """
+
+    bounding: str = "clip"
+    penalty: float | None = None
+    weights: Sequence[float] | None = None
+
+    def start(self, problem: Problem) -> None:
+        if self.weights is not None:
+            problem = Problem(problem.space, problem.objectives.with_weights(self.weights),
+                              problem.seed, problem.targets)
+        super().start(problem)
+
+    def ask_vectors(self) -> np.ndarray:
+        """Candidate vectors, shape ``(n, dim)``; they are bounded afterwards."""
+        raise NotImplementedError
+
+    def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
+                    evaluations: Sequence[Evaluation]) -> None:
+        """Learn from the losses (lower is better; failures already penalised)."""
+        raise NotImplementedError
+
+    def ask(self) -> list[Params]:
+        vectors = self.space.bound(np.atleast_2d(self.ask_vectors()), self.bounding)
+        return [self.space.from_vector(v) for v in vectors]
+
+    def tell(self, candidates: Sequence[Params], evaluations: Sequence[Evaluation]) -> None:
+        vectors = np.array([self.space.to_vector(c) for c in candidates]).reshape(
+            len(candidates), self.space.dim)
+        self.tell_losses(vectors, losses(evaluations, self.problem.objectives, self.penalty),
+                         evaluations)

@@ -1,0 +1,166 @@
+"""Plugin discovery and the registry of optimizers, optimizees and executors.
+
+Each entry point of the group ``l2l`` is loaded on its own: one that fails to import or to
+register is recorded (name, error) and skipped, unless ``L2L_STRICT_PLUGINS=1``. Two plugins
+registering the same name is a conflict: the name is then unusable unqualified, and
+``plugin:name`` picks one.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import pluggy
+
+from . import hookspecs
+from .errors import ConfigError, PluginError
+
+KINDS = ("optimizers", "optimizees", "executors")
+
+
+@dataclass
+class PluginInfo:
+    """What ``l2l list-plugins`` shows for one distribution."""
+
+    name: str
+    version: str
+    status: str = "ok"
+    error: str | None = None
+    optimizers: list[str] = field(default_factory=list)
+    optimizees: list[str] = field(default_factory=list)
+    executors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "status": self.status,
+                "error": self.error, "optimizers": self.optimizers,
+                "optimizees": self.optimizees, "executors": self.executors}
+
+
+class Registry:
+    """Passed to the registration hooks: ``registry.add(name, cls)``."""
+
+    def __init__(self, plugins: Plugins, kind: str, info: PluginInfo):
+        self._plugins, self.kind, self._info = plugins, kind, info
+
+    def add(self, name: str, cls: type) -> None:
+        """Make ``cls`` available under ``name``."""
+        if not isinstance(name, str) or not name or ":" in name:
+            raise ValueError(f"invalid {self.kind[:-1]} name {name!r}")
+        self._plugins._add(self.kind, name, cls, self._info)
+
+
+class Plugins:
+    """The loaded plugins, their registered classes and the lifecycle hook caller."""
+
+    def __init__(self, strict: bool | None = None, discover: bool = True):
+        self.strict = os.environ.get("L2L_STRICT_PLUGINS", "") not in ("", "0") \
+            if strict is None else strict
+        self.pm = pluggy.PluginManager("l2l")
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: list[PluginInfo] = []
+        self.conflicts: list[str] = []
+        self._classes: dict[str, dict[str, list[tuple[PluginInfo, type]]]] = {k: {} for k in KINDS}
+        if discover:
+            for ep in md.entry_points(group="l2l"):
+                self._load_entry_point(ep)
+
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+    def _fail(self, info: PluginInfo, error: str) -> None:
+        if self.strict:
+            raise PluginError(f"plugin {info.name}: {error}")
+        info.status, info.error = "failed", error
+
+    def _load_entry_point(self, ep: md.EntryPoint) -> None:
+        dist = ep.dist
+        name = dist.name if dist is not None else ep.name
+        info = PluginInfo(name, dist.version if dist is not None else "?")
+        self.infos.append(info)
+        try:
+            module = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal
+            self._fail(info, f"{type(exc).__name__}: {exc}")
+            return
+        self.register(module, info)
+
+    def register(self, plugin: Any, info: PluginInfo | str) -> PluginInfo:
+        """Add a plugin object (module or instance with hook implementations) and run its
+        registration hooks; ``info`` names it (a string creates the entry)."""
+        if isinstance(info, str):
+            info = PluginInfo(info, "0")
+            self.infos.append(info)
+        try:
+            self.pm.register(plugin, name=info.name)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(info, f"{type(exc).__name__}: {exc}")
+            return info
+        for kind in KINDS:
+            caller = getattr(self.pm.hook, f"l2l_register_{kind}")
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                try:
+                    impl.function(registry=Registry(self, kind, info))
+                except Exception as exc:  # noqa: BLE001
+                    self._fail(info, f"l2l_register_{kind}: {type(exc).__name__}: {exc}")
+        return info
+
+    def _add(self, kind: str, name: str, cls: type, info: PluginInfo) -> None:
+        owners = self._classes[kind].setdefault(name, [])
+        if owners and all(o[1] is not cls for o in owners):
+            who = ", ".join(sorted({o[0].name for o in owners} | {info.name}))
+            self.conflicts.append(f"{kind[:-1]} {name!r} is registered by {who}")
+        owners.append((info, cls))
+        getattr(info, kind).append(name)
+
+    def names(self, kind: str) -> list[str]:
+        return sorted(self._classes[kind])
+
+    def get(self, kind: str, name: str) -> type:
+        """The class registered as ``name`` (or ``plugin:name``); ConfigError otherwise."""
+        plugin, _, short = name.rpartition(":")
+        owners = self._classes[kind].get(short, [])
+        if plugin:
+            owners = [o for o in owners if o[0].name == plugin]
+        if not owners:
+            failed = [i.name for i in self.infos if i.status != "ok"]
+            hint = f"; plugins that failed to load: {', '.join(failed)}" if failed else ""
+            raise ConfigError(f"unknown {kind[:-1]} {name!r} (known: "
+                              f"{', '.join(self.names(kind)) or 'none'}){hint}")
+        if len({id(o[1]) for o in owners}) > 1:
+            who = ", ".join(o[0].name for o in owners)
+            raise ConfigError(f"{kind[:-1]} {name!r} is registered by several plugins ({who}); "
+                              f"write it as PLUGIN:{short}")
+        return owners[0][1]
+
+    def plugin_of(self, kind: str, cls: type) -> PluginInfo | None:
+        for owners in self._classes[kind].values():
+            for info, c in owners:
+                if c is cls:
+                    return info
+        return None
+
+    def versions(self, infos: Iterable[PluginInfo] | None = None) -> dict[str, str]:
+        return {i.name: i.version for i in (self.infos if infos is None else infos)}
+
+
+_plugins: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugin manager, discovered on first use."""
+    global _plugins
+    if _plugins is None:
+        _plugins = Plugins()
+    return _plugins
+
+
+def reset_plugins() -> None:
+    """Forget the discovered plugins (tests; after installing a package at run time)."""
+    global _plugins
+    _plugins = None
