@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .config import build, experiment_from_config, load_config
-from .errors import (ConfigError, EvaluationError, ExecutorError, L2LError, PluginError,
-                     StoreError)
+from .errors import ConfigError, EvaluationError, ExecutorError, L2LError, PluginError, StoreError
 from .evaluation import MAX, MIN, Evaluation, Individual, Objectives
 from .executor import Executor, Task, run_tasks
 from .experiment import Experiment, RunInfo, RunResult, Stop

@@ -134,8 +134,7 @@ class Executor(KeywordArgs):
 
         futures = {self.submit(chunk): chunk for chunk in chunked(tasks, self.chunk_size(len(tasks)))}
         for fut in as_completed(futures):
-            for task, ev in zip(futures[fut], fut.result()):
-                yield task, ev
+            yield from zip(futures[fut], fut.result())
 
     def chunk_size(self, n_tasks: int) -> int:
         """How many tasks go together: one chunk per worker by default."""

@@ -172,25 +172,30 @@ class Experiment:
         space, objectives = self.optimizee.space(), self.optimizee.objectives()
         problem = Problem(space, objectives, optimizer_seed(self.seed), self.optimizee.targets())
         self.optimizer.start(problem)
-        loop = {"best_loss": None, "best_at": None, "since_improved": 0, "evaluations": 0,
+        loop: dict[str, Any] = {"best_loss": None, "best_at": None, "since_improved": 0, "evaluations": 0,
                 "history": []}
         first = 0
-        if self.run_id is None:
-            self.run_id = self.store.create_run(self.name, self.seed, self.config, self._versions(),
-                                                space.to_json(), objectives)
-        else:
-            ckpt = self.store.last_checkpoint(self.run_id)
-            if ckpt is not None:
-                first, state = ckpt[0] + 1, ckpt[1]
-                self.optimizer.set_state(state["optimizer"])
-                loop = state["loop"]
-            self.store.set_status(self.run_id, "running")
+        self.executor.start(self.optimizee)  # before the run exists: a bad executor leaves no trace
+        try:
+            if self.run_id is None:
+                self.run_id = self.store.create_run(self.name, self.seed, self.config,
+                                                    self._versions(), space.to_json(), objectives)
+            else:
+                ckpt = self.store.last_checkpoint(self.run_id)
+                if ckpt is not None:
+                    first, state = ckpt[0] + 1, ckpt[1]
+                    self.optimizer.set_state(state["optimizer"])
+                    loop = state["loop"]
+                self.store.set_status(self.run_id, "running")
+        except BaseException:
+            self.executor.close()
+            raise
+        assert self.run_id is not None
         info = RunInfo(self.run_id, self.name, self.seed, self.config, self.optimizee,
                        self.optimizer, self.executor, self.store, first)
         status, error = "failed", None
         started = time.monotonic()
         try:
-            self.executor.start(self.optimizee)
             self.plugins.hook.l2l_run_start(run=info)
             status = "finished"
             for gen in range(first, self.generations):
@@ -219,6 +224,7 @@ class Experiment:
                          list(loop["history"]))
 
     def _generation(self, gen: int, info: RunInfo, loop: dict[str, Any]) -> None:
+        assert self.run_id is not None
         t0 = time.monotonic()
         candidates = self.optimizer.ask()
         tasks = [Task(i, c, evaluation_seed(self.seed, gen, i)) for i, c in enumerate(candidates)]

@@ -22,8 +22,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from .evaluation import Individual
-    from .plugins import Registry
     from .experiment import RunInfo
+    from .plugins import Registry
 
 hookspec = pluggy.HookspecMarker("l2l")
 hookimpl = pluggy.HookimplMarker("l2l")

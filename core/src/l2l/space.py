@@ -104,7 +104,8 @@ class Categorical:
         try:
             return np.array([float(self.choices.index(value))])
         except ValueError:
-            raise ConfigError(f"parameter {self.name!r}: {value!r} is not one of {list(self.choices)}")
+            raise ConfigError(
+                f"parameter {self.name!r}: {value!r} is not one of {list(self.choices)}") from None
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.kind, "name": self.name, "choices": list(self.choices)}

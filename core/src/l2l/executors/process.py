@@ -109,7 +109,7 @@ class ProcessExecutor(Executor):
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"process executor: timeout must be positive, got {self.timeout}")
         try:
-            self._ctx = mp.get_context(self.start_method)
+            self._ctx: Any = mp.get_context(self.start_method)
         except ValueError:
             raise ConfigError(f"process executor: unknown start_method {self.start_method!r}") from None
         if self.start_method == "forkserver":

@@ -105,7 +105,7 @@ class FunctionOptimizee(Optimizee):
     def space(self) -> Space:
         _, half, _ = self._spec()
         b = half if self.bound is None else float(self.bound)
-        return Space([Float("x", -b, b, shape=int(self.dimension))])
+        return Space([Float("x", -b, b, shape=(int(self.dimension),))])
 
     def optimum(self) -> np.ndarray:
         """Location of the global minimum (value 0)."""

@@ -1,0 +1,345 @@
+"""The ``l2l`` command line.
+
+Every error a user can cause ends with one line on stderr and exit status 2 (``--debug``
+shows the traceback); an interrupted run stays resumable (exit status 130).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__, serialize
+from .errors import ConfigError, L2LError
+from .store import DEFAULT_STORE, Store
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(message)
+
+
+def _store(args: argparse.Namespace) -> Store:
+    return Store(args.store)
+
+
+def _progress(exp: Any) -> None:
+    from .progress import ProgressDisplay
+
+    exp.progress = ProgressDisplay(exp.generations, exp.optimizee.objectives())
+
+
+def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
+    _progress(exp)
+    try:
+        result = exp.run()
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: run {exp.run_id} is kept; continue it with "
+              f"'l2l resume {exp.run_id} --store {args.store}'", file=sys.stderr)
+        return 130
+    best = result.best
+    print(f"run {result.run_id} {result.status}: {result.generations} generations, "
+          f"{result.evaluations} evaluations in {args.store}")
+    if best is not None:
+        print(f"best fitness {_fmt(best.evaluation.fitness)} at generation {best.generation}, "
+              f"index {best.index}")
+        print(f"best parameters {_fmt_params(best.params)}")
+    if getattr(args, "report", None):
+        from .report import write_report
+
+        page = write_report(exp.store, result.run_id, Path(args.report))
+        print(f"report written to {page}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .config import experiment_from_config, load_config
+
+    config = load_config(args.config)
+    exp_table = config.setdefault("experiment", {})
+    if args.seed is not None:
+        exp_table["seed"] = args.seed
+    if args.generations is not None:
+        exp_table["generations"] = args.generations
+    if args.executor is not None or args.workers is not None:
+        table = dict(config.get("executor", {"name": "process"}))
+        if args.executor is not None and args.executor != table.get("name"):
+            table = {"name": args.executor}
+        if args.workers is not None:
+            table["workers"] = args.workers
+        config["executor"] = table
+    exp = experiment_from_config(config, _store(args))
+    return _run_and_report(exp, args)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .config import build_part
+    from .experiment import Experiment
+    from .plugins import get_plugins
+
+    store = _store(args)
+    record = store.run(args.run)
+    if record.status == "finished":
+        raise ConfigError(f"run {record.id} is already finished")
+    executor = None
+    if args.executor is not None or args.workers is not None:
+        table = dict(record.config.get("executor", {"name": "serial"}))
+        if args.executor is not None:
+            table = {"name": args.executor}
+        if args.workers is not None:
+            table["workers"] = args.workers
+        executor = build_part(get_plugins(), "executors", table)
+    exp = Experiment.resume(store, record.id, executor=executor)
+    return _run_and_report(exp, args)
+
+
+def _fmt(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:.6g}" for v in values)
+
+
+def _fmt_params(params: dict[str, Any], limit: int = 8) -> str:
+    parts = []
+    for k, v in params.items():
+        if hasattr(v, "tolist"):
+            flat = list(v.reshape(-1)) if hasattr(v, "reshape") else [v]
+            shown = ", ".join(f"{x:.4g}" for x in flat[:limit])
+            v = f"[{shown}{', …' if len(flat) > limit else ''}]"
+        elif isinstance(v, float):
+            v = f"{v:.6g}"
+        parts.append(f"{k}={v}")
+    return " ".join(parts)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    runs = _store(args).runs()
+    if not runs:
+        print(f"no runs in {args.store}")
+        return 0
+    rows = [[str(r.id), r.name, r.status, str(r.generations), str(r.evaluations),
+             "-" if r.best_loss is None else f"{r.best_loss:.6g}",
+             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started))] for r in runs]
+    print(_table(rows, ["id", "name", "status", "generations", "evaluations", "best loss",
+                        "started"]))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    rec = store.run(args.run)
+    print(f"run {rec.id} '{rec.name}': {rec.status}, seed {rec.seed}, "
+          f"{rec.generations} generations, {rec.evaluations} evaluations")
+    opt = rec.config.get("optimizer", {}).get("name")
+    fun = rec.config.get("optimizee", {}).get("name")
+    print(f"optimizee {fun}, optimizer {opt}, executor "
+          f"{rec.config.get('executor', {}).get('name')}; objectives "
+          + ", ".join(f"{n} ({d})" for n, d in zip(rec.objectives.names, rec.objectives.directions)))
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in rec.versions.items()))
+    if rec.error:
+        print(f"error: {rec.error}")
+    stats = {s["generation"]: s for s in store.generation_stats(rec.id)}
+    rows: list[list[str]] = []
+    for g in sorted(stats):
+        best = store.best(rec.id, g)
+        rows.append([str(g), str(stats[g]["evaluations"]), str(stats[g]["failed"]),
+                     "-" if best is None else _fmt(best.evaluation.fitness),
+                     "-" if best is None else _fmt_params(best.params, 4)])
+    if rows:
+        print(_table(rows, ["generation", "evaluations", "failed", "best fitness", "best parameters"]))
+    best = store.best(rec.id)
+    if best is not None:
+        print(f"overall best: fitness {_fmt(best.evaluation.fitness)} (generation "
+              f"{best.generation}, index {best.index}): {_fmt_params(best.params, 16)}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = _store(args)
+    rec = store.run(args.run)
+    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    try:
+        individuals = list(store.individuals(rec.id))
+        if args.format == "json":
+            data = [{"generation": i.generation, "index": i.index, "seed": i.seed,
+                     "params": serialize.plain(i.params), "status": i.evaluation.status,
+                     "fitness": list(i.evaluation.fitness), "error": i.evaluation.error,
+                     "observation": serialize.plain(i.evaluation.observation),
+                     "info": serialize.plain(i.evaluation.info),
+                     "wall_time": i.evaluation.wall_time, "worker": i.evaluation.worker}
+                    for i in individuals]
+            json.dump({"run": rec.id, "name": rec.name, "objectives": rec.objectives.to_json(),
+                       "evaluations": data}, out, indent=1)
+            out.write("\n")
+        else:
+            import numpy as np
+
+            pcols: list[str] = []
+            for i in individuals[:1]:
+                for k, v in i.params.items():
+                    size = int(np.size(v)) if not isinstance(v, str) else 1
+                    pcols += [k] if np.ndim(v) == 0 else [f"{k}[{j}]" for j in range(size)]
+            writer = csv.writer(out)
+            writer.writerow(["generation", "index", "seed", "status", *rec.objectives.names,
+                             *pcols, "error", "wall_time", "worker"])
+            for i in individuals:
+                values: list[Any] = []
+                for v in i.params.values():
+                    values += [v] if np.ndim(v) == 0 else list(np.asarray(v).reshape(-1))
+                fit: list[Any] = list(i.evaluation.fitness) or [""] * len(rec.objectives)
+                writer.writerow([i.generation, i.index, i.seed, i.evaluation.status, *fit,
+                                 *values, i.evaluation.error or "", f"{i.evaluation.wall_time:.6g}",
+                                 i.evaluation.worker])
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.output:
+        print(f"wrote {len(individuals)} evaluations to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_list_plugins(args: argparse.Namespace) -> int:
+    from .plugins import get_plugins
+
+    plugins = get_plugins()
+    infos = sorted(plugins.infos, key=lambda i: (i.name != "l2l-core", i.name))
+    if args.json:
+        print(json.dumps([i.to_json() for i in infos], indent=1))
+        return 0
+    rows = [[i.name, i.version, "ok" if i.status == "ok" else f"failed: {i.error}",
+             ", ".join(i.optimizers) or "-", ", ".join(i.optimizees) or "-",
+             ", ".join(i.executors) or "-"] for i in infos]
+    print(_table(rows, ["distribution", "version", "status", "optimizers", "optimizees",
+                        "executors"]))
+    for conflict in plugins.conflicts:
+        print(f"conflict: {conflict}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    store = _store(args)
+    run_id = store.resolve(args.run)
+    page = write_report(store, run_id, Path(args.output or f"l2l-report-{run_id}"))
+    print(f"report written to {page}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .report import compare
+
+    path = compare(_store(args), list(args.runs), Path(args.output))
+    print(f"comparison written to {path}")
+    return 0
+
+
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import new_plugin
+
+    path = new_plugin(args.name, Path(args.dir), executor=args.executor)
+    print(f"plugin package written to {path}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="l2l", description="Gradient-free and meta-learning optimization of "
+                "neuroscience models.")
+    p.add_argument("--version", action="version", version=f"l2l {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def store_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--store", default=DEFAULT_STORE, help=f"results file (default {DEFAULT_STORE})")
+
+    def exec_args(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--executor", help="executor name (overrides the config)")
+        sp.add_argument("--workers", type=int, help="number of workers")
+        sp.add_argument("--report", metavar="DIR", help="write a report there at the end")
+
+    s = sub.add_parser("run", help="run an experiment from a TOML file")
+    s.add_argument("config")
+    store_arg(s)
+    exec_args(s)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--generations", type=int)
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("resume", help="continue an interrupted run from its last generation")
+    s.add_argument("run", help="run id or name")
+    store_arg(s)
+    exec_args(s)
+    s.set_defaults(func=cmd_resume)
+
+    s = sub.add_parser("runs", help="list runs")
+    store_arg(s)
+    s.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser("show", help="summary of a run")
+    s.add_argument("run")
+    store_arg(s)
+    s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("export", help="write a run's evaluations as CSV or JSON")
+    s.add_argument("run")
+    s.add_argument("--format", choices=["csv", "json"], default="csv")
+    s.add_argument("-o", "--output", help="file (default: standard output)")
+    store_arg(s)
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("list-plugins", help="installed plugins and what they register")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list_plugins)
+
+    s = sub.add_parser("report", help="plots and an HTML page for a run")
+    s.add_argument("run")
+    s.add_argument("-o", "--output", metavar="DIR")
+    store_arg(s)
+    s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("compare", help="overlay the fitness curves of several runs")
+    s.add_argument("runs", nargs="+")
+    s.add_argument("-o", "--output", default="l2l-compare.png")
+    store_arg(s)
+    s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("new-plugin", help="write a ready third-party plugin package")
+    s.add_argument("name")
+    s.add_argument("--dir", default=".")
+    s.add_argument("--executor", action="store_true", help="include an example executor")
+    s.set_defaults(func=cmd_new_plugin)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = make_parser().parse_args(argv)
+        if not getattr(args, "command", None):
+            make_parser().print_help()
+            return 2
+        return int(args.func(args))
+    except L2LError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"l2l: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Simulated annealing, one Markov chain per individual, with selectable cooling schedules."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..evaluation import Evaluation
+from ..optimizer import Problem, VectorOptimizer
+from .utils import choice, from_unit, positive_int, to_unit
+
+SCHEDULES = ("exponential", "logarithmic", "linear_multiplicative", "quadratic_multiplicative",
+             "linear_additive", "quadratic_additive", "cosine_additive")
+
+
+def temperature(schedule: str, k: int, t0: float, decay: float, t_end: float,
+                iterations: int) -> float:
+    """Temperature at step ``k`` (k = 0 gives ``t0``). Multiplicative schedules use ``decay``;
+    additive ones go from ``t0`` to ``t_end * t0`` in ``iterations`` steps and stay there."""
+    if schedule == "exponential":
+        return t0 * decay**k
+    if schedule == "logarithmic":
+        return t0 / (1.0 + decay * np.log1p(k))
+    if schedule == "linear_multiplicative":
+        return t0 / (1.0 + decay * k)
+    if schedule == "quadratic_multiplicative":
+        return t0 / (1.0 + decay * k * k)
+    low = t_end * t0
+    left = max(0.0, 1.0 - k / iterations)
+    if schedule == "linear_additive":
+        return low + (t0 - low) * left
+    if schedule == "quadratic_additive":
+        return low + (t0 - low) * left**2
+    return low + 0.5 * (t0 - low) * (1.0 + np.cos(np.pi * (1.0 - left)))
+
+
+def metropolis(rng: np.random.Generator, current: np.ndarray, proposed: np.ndarray,
+               temperatures: np.ndarray) -> np.ndarray:
+    """Which proposals are accepted: always when better, else with probability
+    ``exp(-(proposed - current) / T)``."""
+    delta = proposed - current
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        prob = np.exp(-np.maximum(delta, 0.0) / np.maximum(temperatures, 1e-300))
+    return rng.uniform(size=len(delta)) < np.nan_to_num(prob)
+
+
+def initial_temperature(losses: np.ndarray) -> float:
+    """A temperature on the scale of the losses: their standard deviation (1 if zero)."""
+    finite = losses[losses < 1e11]
+    std = float(finite.std()) if finite.size > 1 else 0.0
+    return std if std > 0 else 1.0
+
+
+class SimulatedAnnealing(VectorOptimizer):
+    """Simulated annealing (Kirkpatrick, Gelatt & Vecchi 1983), ``population`` independent
+    chains (one per individual, as in L2L). Each generation every chain proposes a Gaussian
+    step from its current point and accepts it by the Metropolis rule at the current
+    temperature. Works in the unit cube of the space's bounds. The step std shrinks with the
+    temperature: ``step * (T / t0) ** step_exponent``.
+
+    Hyper-parameters (defaults): ``population`` (32); ``schedule`` (one of
+    exponential, logarithmic, linear_multiplicative, quadratic_multiplicative,
+    linear_additive, quadratic_additive, cosine_additive; "exponential"); ``t0`` initial
+    temperature in loss units (None: the std of the first generation's losses); ``decay``
+    of the multiplicative schedules (0.95); ``t_end`` final temperature of the additive
+    schedules as a fraction of t0 (1e-3); ``iterations`` of the additive schedules (100);
+    ``step`` std as a fraction of each range (0.1); ``step_exponent`` (0.5); ``bounding``
+    ("clip"); ``penalty`` (None: worse than the worst); ``weights`` (None).
+    """
+
+    state_attributes: ClassVar[tuple[str, ...]] = ("current", "current_losses", "proposals",
+                                                   "k", "t_start")
+
+    def __init__(self, population: int = 32, schedule: str = "exponential",
+                 t0: float | None = None, decay: float = 0.95, t_end: float = 1e-3,
+                 iterations: int = 100, step: float = 0.1, step_exponent: float = 0.5,
+                 bounding: str = "clip", penalty: float | None = None,
+                 weights: Sequence[float] | None = None):
+        self.population = population
+        self.schedule = schedule
+        self.t0 = t0
+        self.decay = decay
+        self.t_end = t_end
+        self.iterations = iterations
+        self.step = step
+        self.step_exponent = step_exponent
+        self.bounding = bounding
+        self.penalty = penalty
+        self.weights = weights
+
+    def start(self, problem: Problem) -> None:
+        super().start(problem)
+        n = positive_int("population", self.population, 1)
+        choice("schedule", self.schedule, SCHEDULES)
+        positive_int("iterations", self.iterations)
+        if self.t0 is not None and float(self.t0) <= 0:
+            raise ConfigError(f"t0 must be positive, got {self.t0}")
+        d = self.space.dim
+        self.current = np.zeros((0, d))
+        self.current_losses = np.zeros(0)
+        self.proposals = self.rng.uniform(size=(n, d))
+        self.k = 0
+        self.t_start = None if self.t0 is None else float(self.t0)
+
+    def temperature(self) -> float:
+        return temperature(self.schedule, int(self.k), float(self.t_start), float(self.decay),
+                           float(self.t_end), int(self.iterations))
+
+    def ask_vectors(self) -> np.ndarray:
+        if len(self.current):
+            ratio = self.temperature() / float(self.t_start)
+            sigma = float(self.step) * ratio ** float(self.step_exponent)
+            self.proposals = self.current + sigma * self.rng.standard_normal(self.current.shape)
+        return from_unit(self.space, self.proposals)
+
+    def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
+                    evaluations: Sequence[Evaluation]) -> None:
+        points = to_unit(self.space, vectors)
+        if not len(self.current):
+            self.current, self.current_losses = points, losses
+            if self.t_start is None:
+                self.t_start = initial_temperature(losses)
+            return
+        accept = metropolis(self.rng, self.current_losses, losses,
+                            np.full(len(losses), self.temperature()))
+        self.current = np.where(accept[:, None], points, self.current)
+        self.current_losses = np.where(accept, losses, self.current_losses)
+        self.k = int(self.k) + 1

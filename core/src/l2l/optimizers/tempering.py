@@ -1,0 +1,101 @@
+"""Parallel tempering: annealing chains on a temperature ladder that exchange states."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..evaluation import Evaluation
+from ..optimizer import Problem, VectorOptimizer
+from .annealing import initial_temperature, metropolis
+from .utils import from_unit, positive_int, to_unit
+
+
+class ParallelTempering(VectorOptimizer):
+    """Parallel tempering / replica exchange (Swendsen & Wang 1986; Geyer 1991;
+    Earl & Deem 2005): ``population`` Metropolis chains at fixed temperatures on a geometric
+    ladder from ``t_max * t_ratio`` (coldest) to ``t_max`` (hottest). Hotter chains take larger
+    steps (geometric from ``step_min`` to ``step_max``). After each generation's Metropolis
+    moves, neighbouring chains (even pairs, then odd pairs on alternate generations) swap
+    their states with probability ``min(1, exp((1/T_i - 1/T_j) (E_i - E_j)))``. Works in the
+    unit cube of the space's bounds.
+
+    Hyper-parameters (defaults): ``population`` (number of chains, 16); ``t_max`` hottest
+    temperature in loss units (None: the std of the first generation's losses); ``t_ratio``
+    coldest / hottest temperature (1e-4); ``step_min`` (0.005) and ``step_max`` (0.2) step
+    stds as fractions of each range; ``bounding`` ("clip"); ``penalty`` (None: worse than the
+    worst); ``weights`` (None).
+    """
+
+    state_attributes: ClassVar[tuple[str, ...]] = ("current", "current_losses", "proposals",
+                                                   "k", "t_hot")
+
+    def __init__(self, population: int = 16, t_max: float | None = None, t_ratio: float = 1e-4,
+                 step_min: float = 0.005, step_max: float = 0.2, bounding: str = "clip",
+                 penalty: float | None = None, weights: Sequence[float] | None = None):
+        self.population = population
+        self.t_max = t_max
+        self.t_ratio = t_ratio
+        self.step_min = step_min
+        self.step_max = step_max
+        self.bounding = bounding
+        self.penalty = penalty
+        self.weights = weights
+
+    def start(self, problem: Problem) -> None:
+        super().start(problem)
+        n = positive_int("population", self.population, 2)
+        if not 0 < float(self.t_ratio) <= 1:
+            raise ConfigError(f"t_ratio must be in (0, 1], got {self.t_ratio}")
+        if self.t_max is not None and float(self.t_max) <= 0:
+            raise ConfigError(f"t_max must be positive, got {self.t_max}")
+        d = self.space.dim
+        self.current = np.zeros((0, d))
+        self.current_losses = np.zeros(0)
+        self.proposals = self.rng.uniform(size=(n, d))
+        self.k = 0
+        self.t_hot = None if self.t_max is None else float(self.t_max)
+
+    def _ladder(self, low: float, high: float) -> np.ndarray:
+        n = int(self.population)
+        return low * (high / low) ** (np.arange(n) / (n - 1))
+
+    def temperatures(self) -> np.ndarray:
+        return self._ladder(float(self.t_hot) * float(self.t_ratio), float(self.t_hot))
+
+    def ask_vectors(self) -> np.ndarray:
+        if len(self.current):
+            steps = self._ladder(float(self.step_min), float(self.step_max))
+            self.proposals = self.current + steps[:, None] * self.rng.standard_normal(
+                self.current.shape)
+        return from_unit(self.space, self.proposals)
+
+    def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
+                    evaluations: Sequence[Evaluation]) -> None:
+        points = to_unit(self.space, vectors)
+        if not len(self.current):
+            # the initial points: coldest chain gets the best one
+            order = np.argsort(losses, kind="stable")
+            self.current, self.current_losses = points[order], losses[order]
+            if self.t_hot is None:
+                self.t_hot = initial_temperature(losses)
+            return
+        temps = self.temperatures()
+        accept = metropolis(self.rng, self.current_losses, losses, temps)
+        self.current = np.where(accept[:, None], points, self.current)
+        self.current_losses = np.where(accept, losses, self.current_losses)
+        self._swap(temps)
+        self.k = int(self.k) + 1
+
+    def _swap(self, temps: np.ndarray) -> None:
+        i = np.arange(int(self.k) % 2, len(temps) - 1, 2)
+        j = i + 1
+        e = self.current_losses
+        with np.errstate(over="ignore"):
+            prob = np.exp(np.minimum(0.0, (1 / temps[i] - 1 / temps[j]) * (e[i] - e[j])))
+        swap = self.rng.uniform(size=len(i)) < prob
+        a, b = i[swap], j[swap]
+        self.current[[*a, *b]] = self.current[[*b, *a]]
+        self.current_losses[[*a, *b]] = self.current_losses[[*b, *a]]

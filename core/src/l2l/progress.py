@@ -1,0 +1,51 @@
+"""Progress display: a live status line on a terminal, plain log lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from .evaluation import Evaluation, Individual, Objectives
+
+
+class ProgressDisplay:
+    """Shows generation, evaluations done/failed, best fitness and time per generation."""
+
+    def __init__(self, generations: int, objectives: Objectives, stream: TextIO | None = None,
+                 live: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.generations = generations
+        self.objectives = objectives
+        self.failed = 0
+        self.best: float | None = None
+        self._last = 0.0
+
+    def _best_text(self) -> str:
+        if self.best is None:
+            return "best -"
+        if len(self.objectives) == 1:  # show the fitness itself, not the signed loss
+            value = self.best * float(self.objectives.signs[0])
+            return f"best {self.objectives.names[0]} {value:.6g}"
+        return f"best loss {self.best:.6g}"
+
+    def evaluation(self, generation: int, done: int, total: int, ev: Evaluation) -> None:
+        self.failed += 0 if ev.ok else 1
+        now = time.monotonic()
+        if self.live and (now - self._last > 0.1 or done == total):
+            self._last = now
+            self.stream.write(f"\r\x1b[2Kgeneration {generation + 1}/{self.generations}  "
+                              f"evaluations {done}/{total} ({self.failed} failed)  "
+                              f"{self._best_text()}")
+            self.stream.flush()
+
+    def generation(self, generation: int, individuals: list[Individual], best_loss: float | None,
+                   seconds: float) -> None:
+        self.best = best_loss
+        failed = sum(not i.evaluation.ok for i in individuals)
+        line = (f"generation {generation + 1}/{self.generations}: {len(individuals)} evaluations, "
+                f"{failed} failed, {self._best_text()}, {seconds:.3g} s")
+        self.failed = 0
+        self.stream.write(("\r\x1b[2K" if self.live else "") + line + "\n")
+        self.stream.flush()

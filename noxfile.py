@@ -1,0 +1,79 @@
+"""Sessions: one per package (installs only that package and core, runs its tests), lint and
+type checks of core, ``all`` (everything in one environment) and ``demo``.
+
+    nox                 # what CI runs: lint, types, core, every plugin
+    nox -s nest         # one package
+    nox -s demo         # the README's demo: a real optimization and its report
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+
+PLUGINS = sorted(p.name.removeprefix("l2l-") for p in (ROOT / "plugins").glob("l2l-*")
+                 if (p / "pyproject.toml").exists())
+nox.options.sessions = ["lint", "types", "core", *PLUGINS]
+
+#: plugin packages the demo installs besides core
+DEMO_PLUGINS: list[str] = []
+PYTEST = ["pytest", "-q", "-p", "no:cacheprovider"]
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff on the core package."""
+    session.install("ruff")
+    session.run("ruff", "check", "core/src")
+
+
+@nox.session
+def types(session: nox.Session) -> None:
+    """mypy on the core package."""
+    session.install("mypy", "-e", "core[report]")
+    session.run("mypy", "core/src/l2l")
+
+
+@nox.session
+def core(session: nox.Session) -> None:
+    """l2l-core alone (with its report extra) and its tests."""
+    session.install("-e", "core[report,test]")
+    session.run(*PYTEST, "tests/core", *session.posargs)
+
+
+def plugin_session(name: str) -> None:
+    def run(session: nox.Session) -> None:
+        session.install("-e", "core[test]", "-e", f"plugins/l2l-{name}[test]")
+        session.run(*PYTEST, f"tests/{name}", *session.posargs)
+
+    run.__doc__ = f"l2l-{name} with core only, and its tests."
+    nox.session(name=name)(run)
+
+
+for _name in PLUGINS:
+    plugin_session(_name)
+
+
+@nox.session(name="all")
+def all_(session: nox.Session) -> None:
+    """Every package in one environment, every test."""
+    session.install("-e", "core[report,test]",
+                    *[arg for n in PLUGINS for arg in ("-e", f"plugins/l2l-{n}[test]")])
+    session.run(*PYTEST, "tests", *session.posargs)
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Install l2l with the demo's plugin and run a real optimization, then write its report."""
+    demo_cfg = ROOT / "examples" / "demo.toml"
+    session.install("-e", "core[report]", *DEMO_PLUGINS)
+    session.run("l2l", "list-plugins")
+    session.run("l2l", "run", str(demo_cfg), "--store", "l2l-runs.db", "--report", "l2l-report")
+    session.log("Results: l2l-runs.db (try 'l2l runs', 'l2l show 1'); report: l2l-report/index.html."
+                f" The environment is {session.virtualenv.location}: activate it to use 'l2l'.")
+

@@ -1,0 +1,63 @@
+"""Electrophysiological features of voltage traces with eFEL, and their z-score distances.
+
+A feature's value is the mean of what eFEL returns for the trace (per-spike features such as
+``AP_amplitude`` are averaged); None when eFEL cannot compute it (no spikes, too few spikes).
+Spikes are detected by eFEL from the voltage itself (threshold crossings), never from Arbor's
+spike recorder.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from l2l import ConfigError
+
+DEFAULT_FEATURES = ("Spikecount", "mean_frequency", "time_to_first_spike", "AP_amplitude",
+                    "AP_width", "AHP_depth", "ISI_CV", "voltage_base")
+DEFAULT_EFEL_SETTINGS = {"Threshold": -20.0}
+
+
+def check_features(names: Sequence[str]) -> None:
+    """ConfigError for names eFEL does not know."""
+    import efel
+
+    known = set(efel.get_feature_names())
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ConfigError(f"unknown eFEL feature(s) {bad} (see efel.get_feature_names())")
+
+
+def compute(time: np.ndarray, voltages: Sequence[np.ndarray], stimuli: Sequence[tuple[float, float]],
+            names: Sequence[str], settings: Mapping[str, Any]) -> list[dict[str, float | None]]:
+    """The features ``names`` of each voltage trace (ms, mV), with the stimulus window of each."""
+    import efel
+
+    efel.reset()
+    for key, value in {**DEFAULT_EFEL_SETTINGS, **dict(settings)}.items():
+        efel.set_setting(key, value)
+    traces = [{"T": time, "V": np.asarray(v, dtype=float), "stim_start": [float(s)],
+               "stim_end": [float(e)]} for v, (s, e) in zip(voltages, stimuli)]
+    raw = efel.get_feature_values(traces, list(names), raise_warnings=False)
+    out = []
+    for values in raw:
+        row: dict[str, float | None] = {}
+        for name in names:
+            val = values.get(name)
+            arr = None if val is None else np.asarray(val, dtype=float).reshape(-1)
+            row[name] = float(np.mean(arr)) if arr is not None and arr.size and \
+                np.all(np.isfinite(arr)) else None
+        out.append(row)
+    return out
+
+
+def std_of(name: str, target: float, feature_std: Mapping[str, float], relative_std: float,
+           min_std: float) -> float:
+    """The scale of a feature's distance: the configured std, else a fraction of the target."""
+    if name in feature_std:
+        std = float(feature_std[name])
+        if std <= 0:
+            raise ConfigError(f"feature_std[{name!r}] must be positive, got {std}")
+        return std
+    return max(abs(target) * float(relative_std), float(min_std))

@@ -1,0 +1,1 @@
+"""NEST optimizees for l2l."""

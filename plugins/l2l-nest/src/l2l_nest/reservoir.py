@@ -1,0 +1,227 @@
+"""``nest-reservoir``: a spiking reservoir that classifies scikit-learn's 8×8 digits.
+
+Each image is shown for ``presentation_ms`` as 64 inhomogeneous Poisson trains (one per pixel,
+rate proportional to intensity, relayed by parrot neurons so every target sees the same train),
+followed by ``rest_ms`` of silence. The pixels drive a reservoir of excitatory and inhibitory
+``iaf_psc_exp`` neurons with fixed random input and recurrent connectivity (drawn from
+``network_seed``). Ten readout ``iaf_psc_exp`` neurons, one per class, receive the spikes of the
+first ``n_readout_sources`` reservoir neurons through the optimized weights ``weights``
+(shape ``(n_readout_sources, 10)``, pA, bounded by ``±weight_bound``).
+
+Observation (for the ensemble Kalman filter): readout spike counts per training image and class,
+divided by ``target_rate × presentation``, flattened image-major; :meth:`targets` is the one-hot
+label matrix flattened the same way. Fitness: ``accuracy`` (maximised; an image counts as correct
+only when its class's readout fires strictly more than every other) and ``mse`` of observation
+versus targets (minimised), weighted ``1`` and ``mse_weight`` in the scalar loss.
+
+Batch path: :meth:`evaluate_batch` builds the reservoir once and one readout population per
+parameter set, so the reservoir is simulated once for the whole batch while every readout is a
+simulated spiking population of its own. The reservoir's Poisson input is drawn from NEST's RNG
+seeded with the batch's first seed, so member ``i`` of a batch gets exactly the readout spikes
+of ``evaluate(params[i], seeds[0])``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from l2l import ConfigError, Evaluation, Float, Objectives, Optimizee, Space
+from l2l.space import Params
+
+from .digits import N_CLASSES, N_PIXELS, Split, digits_splits
+from .kernel import import_nest, reset_kernel, spike_counts
+
+#: Parameters of all ``iaf_psc_exp`` neurons (NEST defaults otherwise: C_m 250 pF, tau_m 10 ms,
+#: E_L -70 mV, V_th -55 mV, V_reset -70 mV, t_ref 2 ms).
+NEURON = {"tau_syn_ex": 2.0, "tau_syn_in": 2.0}
+#: Readout neurons integrate over a longer synaptic time to smooth their input.
+READOUT = {"tau_syn_ex": 5.0, "tau_syn_in": 5.0}
+DELAY = 1.0  # ms, every synapse
+
+
+@dataclass
+class RunOutput:
+    """Spike counts of one simulation: readout counts per member ``(n_images, 10)`` and the
+    reservoir's counts ``(n_images, n_reservoir)``."""
+
+    readout: list[np.ndarray]
+    reservoir: np.ndarray
+
+
+class ReservoirDigits(Optimizee):
+    """Spiking reservoir + trainable spiking readout on the digits task (``nest-reservoir``)."""
+
+    def __init__(self, n_excitatory: int = 160, n_inhibitory: int = 40,
+                 n_readout_sources: int | None = None, connection_probability: float = 0.1,
+                 j_excitatory: float = 30.0, g: float = 4.0, input_probability: float = 0.2,
+                 input_weight: float = 120.0, max_input_rate: float = 200.0,
+                 presentation_ms: float = 100.0, rest_ms: float = 20.0, n_train: int = 300,
+                 n_validation: int = 200, n_test: int | None = None,
+                 weight_bound: float = 200.0, target_rate: float = 100.0,
+                 mse_weight: float = 1.0, data_seed: int = 0, network_seed: int = 1,
+                 local_num_threads: int = 1, resolution: float = 0.1):
+        self.n_excitatory = n_excitatory
+        self.n_inhibitory = n_inhibitory
+        self.n_readout_sources = n_readout_sources
+        self.connection_probability = connection_probability
+        self.j_excitatory = j_excitatory
+        self.g = g
+        self.input_probability = input_probability
+        self.input_weight = input_weight
+        self.max_input_rate = max_input_rate
+        self.presentation_ms = presentation_ms
+        self.rest_ms = rest_ms
+        self.n_train = n_train
+        self.n_validation = n_validation
+        self.n_test = n_test
+        self.weight_bound = weight_bound
+        self.target_rate = target_rate
+        self.mse_weight = mse_weight
+        self.data_seed = data_seed
+        self.network_seed = network_seed
+        self.local_num_threads = local_num_threads
+        self.resolution = resolution
+
+    # -- configuration ---------------------------------------------------------------------
+    @property
+    def n_reservoir(self) -> int:
+        return int(self.n_excitatory) + int(self.n_inhibitory)
+
+    @property
+    def n_sources(self) -> int:
+        return self.n_reservoir if self.n_readout_sources is None else int(self.n_readout_sources)
+
+    def _check(self) -> None:
+        if int(self.n_excitatory) < 1 or int(self.n_inhibitory) < 0:
+            raise ConfigError("nest-reservoir: n_excitatory must be >= 1 and n_inhibitory >= 0")
+        if not 1 <= self.n_sources <= self.n_reservoir:
+            raise ConfigError(f"nest-reservoir: n_readout_sources must be in 1..{self.n_reservoir}, "
+                              f"got {self.n_readout_sources}")
+        for name in ("connection_probability", "input_probability"):
+            if not 0.0 <= float(getattr(self, name)) <= 1.0:
+                raise ConfigError(f"nest-reservoir: {name} must be in [0, 1], got {getattr(self, name)}")
+        for name in ("presentation_ms", "rest_ms", "weight_bound", "target_rate", "max_input_rate"):
+            if not float(getattr(self, name)) > 0:
+                raise ConfigError(f"nest-reservoir: {name} must be positive, got {getattr(self, name)}")
+        for name in ("presentation_ms", "rest_ms"):
+            steps = float(getattr(self, name)) / float(self.resolution)
+            if abs(steps - round(steps)) > 1e-9:
+                raise ConfigError(f"nest-reservoir: {name}={getattr(self, name)} is not a multiple "
+                                  f"of the resolution {self.resolution}")
+
+    def _splits(self) -> dict[str, Split]:
+        return digits_splits(int(self.n_train), int(self.n_validation),
+                             None if self.n_test is None else int(self.n_test), int(self.data_seed))
+
+    # -- optimizee protocol ------------------------------------------------------------------
+    def space(self) -> Space:
+        self._check()
+        b = float(self.weight_bound)
+        return Space([Float("weights", -b, b, shape=(self.n_sources, N_CLASSES))])
+
+    def objectives(self) -> Objectives:
+        return Objectives(("accuracy", "mse"), ("max", "min"), (1.0, float(self.mse_weight)))
+
+    def targets(self) -> np.ndarray:
+        """One-hot labels of the training images, flattened image-major, shape ``(n_train*10,)``."""
+        return self._splits()["train"].one_hot().reshape(-1)
+
+    def setup(self) -> None:
+        self._check()
+        self._splits()
+        import_nest()
+
+    def evaluate(self, params: Params, seed: int) -> Evaluation:
+        return self.evaluate_batch([params], [seed])[0]
+
+    def evaluate_batch(self, params: Sequence[Params], seeds: Sequence[int]) -> list[Evaluation]:
+        split = self._splits()["train"]
+        run = self.simulate(split, [p["weights"] for p in params], int(seeds[0]))
+        return [self._score(counts, split, {"reservoir_seed": int(seeds[0])}) for counts in run.readout]
+
+    def validate(self, params: Params, seed: int) -> Evaluation:
+        """Accuracy and mse on the validation images."""
+        return self.score(params, seed, "validation")
+
+    def test(self, params: Params, seed: int) -> Evaluation:
+        """Accuracy and mse on the test images (report these, never optimize on them)."""
+        return self.score(params, seed, "test")
+
+    def score(self, params: Params, seed: int, part: str) -> Evaluation:
+        """Evaluate ``params`` on the ``train``, ``validation`` or ``test`` images."""
+        split = self._splits()[part]
+        run = self.simulate(split, [params["weights"]], int(seed))
+        return self._score(run.readout[0], split, {"part": part, "n_images": len(split.labels)})
+
+    def _score(self, counts: np.ndarray, split: Split, info: dict[str, Any]) -> Evaluation:
+        obs = counts / (float(self.target_rate) * float(self.presentation_ms) / 1000.0)
+        target = split.one_hot()
+        correct = counts[np.arange(len(split.labels)), split.labels]
+        others = np.where(target > 0, -np.inf, counts).max(axis=1)
+        accuracy = float(np.mean(correct > others))
+        mse = float(np.mean((obs - target) ** 2))
+        info = {**info, "mean_readout_rate": float(obs.mean() * float(self.target_rate))}
+        return Evaluation(fitness=(accuracy, mse), observation=obs.reshape(-1), info=info)
+
+    # -- simulation --------------------------------------------------------------------------
+    def simulate(self, split: Split, weights: Sequence[np.ndarray], seed: int) -> RunOutput:
+        """One NEST simulation of ``split``'s images: the reservoir once, one readout
+        population per weight matrix in ``weights``."""
+        self._check()
+        weights = [np.asarray(w, dtype=float) for w in weights]
+        for w in weights:
+            if w.shape != (self.n_sources, N_CLASSES):
+                raise ConfigError(f"nest-reservoir: weights of shape {w.shape}, expected "
+                                  f"{(self.n_sources, N_CLASSES)}")
+        nest = reset_kernel(seed, self.local_num_threads, self.resolution)
+        slot = float(self.presentation_ms) + float(self.rest_ms)
+        n_images = len(split.labels)
+        onsets = np.arange(n_images) * slot + float(self.rest_ms)
+
+        generators = nest.Create("inhomogeneous_poisson_generator", N_PIXELS)
+        times = np.column_stack([onsets, onsets + float(self.presentation_ms)]).reshape(-1)
+        rates = np.zeros((N_PIXELS, 2 * n_images))
+        rates[:, 0::2] = split.images.T * float(self.max_input_rate)
+        generators.set([{"rate_times": times, "rate_values": rates[i]} for i in range(N_PIXELS)])
+        pixels = nest.Create("parrot_neuron", N_PIXELS)
+        nest.Connect(generators, pixels, "one_to_one")
+
+        reservoir = nest.Create("iaf_psc_exp", self.n_reservoir, params=NEURON)
+        self._connect_reservoir(nest, pixels, reservoir)
+        readouts = [nest.Create("iaf_psc_exp", N_CLASSES, params=READOUT) for _ in weights]
+        sources = reservoir[:self.n_sources]
+        for pop, w in zip(readouts, weights):
+            nest.Connect(sources, pop, "all_to_all", syn_spec={"weight": w.T, "delay": DELAY})
+        recorder = nest.Create("spike_recorder")
+        nest.Connect(reservoir, recorder)
+        for pop in readouts:
+            nest.Connect(pop, recorder)
+
+        nest.Simulate(n_images * slot + DELAY)
+        events = recorder.events
+        edges = np.column_stack([onsets, onsets + float(self.presentation_ms)]).reshape(-1)
+        res_counts = spike_counts(events, reservoir[0].global_id, self.n_reservoir, edges)[0::2]
+        readout = [spike_counts(events, pop[0].global_id, N_CLASSES, edges + DELAY)[0::2]
+                   for pop in readouts]
+        return RunOutput(readout=readout, reservoir=res_counts)
+
+    def _connect_reservoir(self, nest: Any, pixels: Any, reservoir: Any) -> None:
+        """Fixed random input and recurrent connectivity, drawn from ``network_seed``."""
+        rng = np.random.default_rng(int(self.network_seed))
+        n, n_e = self.n_reservoir, int(self.n_excitatory)
+        pre, post = np.nonzero(rng.random((N_PIXELS, n)) < float(self.input_probability))
+        if pre.size:
+            nest.Connect(np.asarray(pixels.tolist())[pre], np.asarray(reservoir.tolist())[post],
+                         "one_to_one", syn_spec={"weight": np.full(pre.size, float(self.input_weight)),
+                                   "delay": np.full(pre.size, DELAY)})
+        pre, post = np.nonzero(rng.random((n, n)) < float(self.connection_probability))
+        keep = pre != post
+        pre, post = pre[keep], post[keep]
+        if pre.size:
+            j = float(self.j_excitatory)
+            w = np.where(pre < n_e, j, -float(self.g) * j)
+            ids = np.asarray(reservoir.tolist())
+            nest.Connect(ids[pre], ids[post], "one_to_one", syn_spec={"weight": w, "delay": np.full(pre.size, DELAY)})
