@@ -8,11 +8,31 @@ from .plugins import Registry
 
 @hookimpl
 def l2l_register_optimizers(registry: Registry) -> None:
+    from .optimizers.annealing import SimulatedAnnealing
+    from .optimizers.cmaes import CMAES
+    from .optimizers.cross_entropy import CrossEntropy
+    from .optimizers.enkf import EnsembleKalmanFilter
+    from .optimizers.evolution_strategies import EvolutionStrategies
+    from .optimizers.face import FACE
     from .optimizers.ga import GeneticAlgorithm
+    from .optimizers.gradient_descent import GradientDescent
+    from .optimizers.grid_search import GridSearch
+    from .optimizers.natural_es import SeparableNES
     from .optimizers.random_search import RandomSearch
+    from .optimizers.tempering import ParallelTempering
 
     registry.add("random", RandomSearch)
     registry.add("ga", GeneticAlgorithm)
+    registry.add("ce", CrossEntropy)
+    registry.add("face", FACE)
+    registry.add("es", EvolutionStrategies)
+    registry.add("nes", SeparableNES)
+    registry.add("gd", GradientDescent)
+    registry.add("sa", SimulatedAnnealing)
+    registry.add("pt", ParallelTempering)
+    registry.add("gs", GridSearch)
+    registry.add("enkf", EnsembleKalmanFilter)
+    registry.add("cmaes", CMAES)
 
 
 @hookimpl

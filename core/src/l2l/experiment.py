@@ -95,10 +95,9 @@ def optimizer_seed(seed: int) -> int:
 
 def describe(plugins: Plugins, kind: str, part: Any) -> dict[str, Any]:
     """The config table that rebuilds ``part``: its registered name and keyword arguments."""
-    info = plugins.plugin_of(kind, type(part))
-    names = [n for n in plugins.names(kind) if plugins.get(kind, n) is type(part)] if info else []
-    return {"name": names[0] if names else f"{type(part).__module__}.{type(part).__qualname__}",
-            **part.get_params()}
+    owner = plugins.owner(kind, type(part))
+    name = owner[0] if owner else f"{type(part).__module__}.{type(part).__qualname__}"
+    return {"name": name, **part.get_params()}
 
 
 class Experiment:
@@ -136,12 +135,12 @@ class Experiment:
                 "executor": describe(self.plugins, "executors", self.executor)}
 
     def _versions(self) -> dict[str, str]:
-        used = [self.plugins.plugin_of(k, type(p)) for k, p in
-                (("optimizees", self.optimizee), ("optimizers", self.optimizer),
-                 ("executors", self.executor))]
+        owners = [self.plugins.owner(k, type(p)) for k, p in
+                  (("optimizees", self.optimizee), ("optimizers", self.optimizer),
+                   ("executors", self.executor))]
         out = {"python": platform.python_version(), "numpy": np.__version__}
         out.update(self.plugins.versions(
-            [i for i in self.plugins.infos if i.name == "l2l-core"] + [u for u in used if u]))
+            [i for i in self.plugins.infos if i.name == "l2l-core"] + [o[1] for o in owners if o]))
         return out
 
     @classmethod

@@ -138,11 +138,12 @@ class Plugins:
                               f"write it as PLUGIN:{short}")
         return owners[0][1]
 
-    def plugin_of(self, kind: str, cls: type) -> PluginInfo | None:
-        for owners in self._classes[kind].values():
+    def owner(self, kind: str, cls: type) -> tuple[str, PluginInfo] | None:
+        """The registered name of ``cls`` and the plugin that registered it (or None)."""
+        for name, owners in self._classes[kind].items():
             for info, c in owners:
                 if c is cls:
-                    return info
+                    return name, info
         return None
 
     def versions(self, infos: Iterable[PluginInfo] | None = None) -> dict[str, str]:

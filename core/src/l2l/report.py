@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import ConfigError
-from .evaluation import MIN, Individual
+from .evaluation import Individual
 from .plugins import Plugins, get_plugins
 from .space import Categorical, Parameter, Space
 from .store import RunRecord, Store
@@ -28,6 +28,8 @@ MAX_ENTRY_PANELS = 6
 MAX_PARAM_FIGURES = 40
 #: a scalar parameter with more distinct values than this is not treated as a grid axis
 MAX_GRID_VALUES = 200
+#: array parameters with at most this many entries offer their entries as grid axes
+MAX_GRID_ENTRIES = 4
 
 
 def _figure(width: float, height: float) -> Any:
@@ -43,8 +45,20 @@ def _figure(width: float, height: float) -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
+    for ax in fig.axes:  # generations are whole numbers
+        if ax.get_xlabel() == "generation":
+            lo, hi = ax.get_xlim()
+            if hi - lo < 2:
+                ax.set_xlim((lo + hi) / 2 - 1, (lo + hi) / 2 + 1)
+            ax.xaxis.set_major_locator(_integer_locator())
     fig.savefig(path, format="png")
     return path
+
+
+def _integer_locator() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _slug(text: str) -> str:
@@ -52,7 +66,7 @@ def _slug(text: str) -> str:
 
 
 @dataclass
-class Figure:
+class ReportFigure:
     """A PNG of the report with its caption."""
 
     path: Path
@@ -93,36 +107,51 @@ def load_run(store: Store, run: str | int) -> RunData:
 
 
 # -- fitness ---------------------------------------------------------------------------------
-def plot_fitness(data: RunData, outdir: Path) -> Figure:
+def plot_fitness(data: RunData, outdir: Path) -> ReportFigure:
     """Best, median and quartiles per generation, the best so far, and failures."""
     scale, label = data.loss_scale()
     gens = np.array([s["generation"] for s in data.stats])
-    get = lambda key: scale * np.array([s[key] for s in data.stats], dtype=float)  # noqa: E731
+
+    def get(key: str) -> np.ndarray:
+        return scale * np.array([s[key] for s in data.stats], dtype=float)
+
     best, q25, median, q75 = get("best"), get("q25"), get("median"), get("q75")
     so_far = scale * np.fmin.accumulate(np.array([s["best"] for s in data.stats], dtype=float))
     failed = np.array([s["failed"] for s in data.stats])
     total = np.array([s["evaluations"] for s in data.stats])
     fig = _figure(8, 5.5)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[4, 1])
-    top.fill_between(gens, q25, q75, color="tab:blue", alpha=0.2, label="25–75 % of generation")
-    top.plot(gens, median, color="tab:blue", lw=1, label="median of generation")
+    if len(gens) > 2:
+        top.fill_between(gens, q25, q75, color="tab:blue", alpha=0.2, label="25–75 % of generation")
+        top.plot(gens, median, color="tab:blue", lw=1, label="median of generation")
+    else:  # too few generations for bands: show the quartiles as error bars
+        low, high = np.fmin(q25, q75), np.fmax(q25, q75)  # swapped for maximised objectives
+        top.errorbar(gens, median, yerr=[median - low, high - median], fmt="s", color="tab:blue",
+                     capsize=6, label="median and 25–75 % of generation")
     top.plot(gens, best, "o", color="tab:orange", ms=3, label="best of generation")
     top.step(gens, so_far, where="post", color="black", lw=1.8, label="best so far")
     values = np.concatenate([q25, q75, best])
     values = values[np.isfinite(values)]
+    if not values.size:
+        top.text(0.5, 0.5, "no successful evaluation", transform=top.transAxes, ha="center",
+                 color="tab:red")
     if values.size and values.min() > 0 and values.max() / values.min() > 100:
         top.set_yscale("log")
     top.set_ylabel(label)
     top.set_title(f"Fitness of run {data.record.id} ({data.record.name})")
     top.legend(loc="best", fontsize="small")
     top.grid(alpha=0.3)
-    bottom.bar(gens, total, color="lightgrey", label="evaluations")
-    bottom.bar(gens, failed, color="tab:red", label="failed")
+    if len(gens) <= 60:
+        bottom.bar(gens, total, color="lightgrey", label="evaluations")
+        bottom.bar(gens, failed, color="tab:red", label="failed")
+    else:  # thousands of bar patches draw slowly: filled steps look the same
+        bottom.fill_between(gens, 0, total, step="mid", color="lightgrey", label="evaluations")
+        bottom.fill_between(gens, 0, failed, step="mid", color="tab:red", label="failed")
     bottom.set_xlabel("generation")
     bottom.set_ylabel("count")
     bottom.legend(loc="upper right", fontsize="x-small", ncols=2)
     path = _save(fig, outdir / "fitness.png")
-    return Figure(path, "Fitness per generation: best, median and quartiles of the successful "
+    return ReportFigure(path, "Fitness per generation: best, median and quartiles of the successful "
                         "evaluations, best so far; below, evaluations and failures per generation.")
 
 
@@ -166,7 +195,7 @@ def _scalar_panel(ax: Any, gens: np.ndarray, values: np.ndarray, best_gens: np.n
     ax.grid(alpha=0.3)
 
 
-def plot_parameter(data: RunData, param: Parameter, outdir: Path) -> Figure:
+def plot_parameter(data: RunData, param: Parameter, outdir: Path) -> ReportFigure:
     """How the population's values of one parameter moved over the generations."""
     gens, raw = _values(data, param)
     per_gen_best = _best_per_generation(data)
@@ -174,7 +203,7 @@ def plot_parameter(data: RunData, param: Parameter, outdir: Path) -> Figure:
     best_params = data.best.params if data.best is not None else None
     path = outdir / f"param-{_slug(param.name)}.png"
     if isinstance(param, Categorical):
-        return _categorical_figure(data, param, gens, raw, path)
+        return _categorical_figure(param, gens, raw, path)
     values = np.array([np.asarray(v, dtype=float).reshape(-1) for v in raw])
     entries = values.shape[1]
     best_values = np.array([np.asarray(per_gen_best[g].params[param.name], dtype=float).reshape(-1)
@@ -226,30 +255,33 @@ def plot_parameter(data: RunData, param: Parameter, outdir: Path) -> Figure:
         caption = (f"Parameter {param.name} (array of shape {param.shape}, {param.kind} in "
                    f"[{param.low:g}, {param.high:g}]): median and interquartile range of the "
                    "population per entry and generation, and the best individual's values.")
-    return Figure(_save(fig, path), caption)
+    return ReportFigure(_save(fig, path), caption)
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:
     return ", ".join(str(i) for i in np.unravel_index(flat, shape))
 
 
-def _categorical_figure(data: RunData, param: Categorical, gens: np.ndarray, raw: list[Any],
-                        path: Path) -> Figure:
+def _categorical_figure(param: Categorical, gens: np.ndarray, raw: list[Any],
+                        path: Path) -> ReportFigure:
     uniq = np.unique(gens)
+    row = {g: k for k, g in enumerate(uniq)}
+    col = {_key(c): k for k, c in enumerate(param.choices)}
+    counts = np.zeros((len(param.choices), len(uniq)))
+    for g, v in zip(gens, raw):
+        counts[col[_key(v)], row[g]] += 1
     fig = _figure(8, 3.8)
     ax = fig.subplots()
     bottom = np.zeros(len(uniq))
-    for choice in param.choices:
-        counts = np.array([sum(1 for g, v in zip(gens, raw) if g == u and v == choice)
-                           for u in uniq], dtype=float)
-        ax.bar(uniq, counts, bottom=bottom, label=str(choice))
-        bottom += counts
+    for choice, n in zip(param.choices, counts):
+        ax.bar(uniq, n, bottom=bottom, label=str(choice))
+        bottom += n
     ax.set_xlabel("generation")
     ax.set_ylabel("candidates")
     ax.set_title(param.name, fontsize="medium")
-    ax.legend(fontsize="x-small", loc="best", title="choice")
-    return Figure(_save(fig, path), f"Parameter {param.name} (categorical): how often each "
-                                    "choice was proposed per generation.")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1), title="choice")
+    return ReportFigure(_save(fig, path), f"Parameter {param.name} (categorical): how often each "
+                        "choice was proposed per generation.")
 
 
 # -- Pareto front ----------------------------------------------------------------------------
@@ -264,7 +296,7 @@ def pareto_front(points: np.ndarray) -> np.ndarray:
     return np.array(keep, dtype=int)
 
 
-def plot_pareto(data: RunData, outdir: Path) -> tuple[Figure, list[Individual]] | None:
+def plot_pareto(data: RunData, outdir: Path) -> tuple[ReportFigure, list[Individual]] | None:
     """All successful evaluations in objective space, the non-dominated ones highlighted."""
     obj = data.record.objectives
     ok = [ind for ind in data.individuals if ind.evaluation.ok]
@@ -282,95 +314,133 @@ def plot_pareto(data: RunData, outdir: Path) -> tuple[Figure, list[Individual]] 
     for ax, (a, b) in zip(axes, pairs):
         sc = ax.scatter(fitness[:, a], fitness[:, b], c=gens, cmap="viridis", s=10, alpha=0.6)
         f = fitness[front]
-        order = np.argsort(f[:, a])
+        order = np.argsort(f[:, a] * obj.signs[a], kind="stable")
         ax.plot(f[order, a], f[order, b], "o", mfc="none", mec="tab:red", ms=8, mew=1.5,
                 label="Pareto front")
-        if obj.directions[a] == obj.directions[b] == MIN and len(obj) == 2:
+        if len(obj) == 2:  # the attainment boundary (only a front in two dimensions)
             ax.step(f[order, a], f[order, b], where="post", color="tab:red", lw=1)
         ax.set_xlabel(f"{obj.names[a]} ({obj.directions[a]})")
         ax.set_ylabel(f"{obj.names[b]} ({obj.directions[b]})")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="x-small", loc="best")
-    fig.colorbar(sc, ax=axes[:len(pairs)].tolist(), label="generation")
+    bar = fig.colorbar(sc, ax=axes[:len(pairs)].tolist(), label="generation")
+    bar.locator = _integer_locator()
+    bar.update_ticks()
     for ax in axes[len(pairs):]:
         ax.set_visible(False)
     path = _save(fig, outdir / "pareto.png")
     extra = " (pairs of the first four objectives)" if len(obj) > 4 else ""
-    return Figure(path, f"Successful evaluations in objective space{extra}, coloured by "
+    return ReportFigure(path, f"Successful evaluations in objective space{extra}, coloured by "
                         f"generation; the {len(front)} non-dominated ones circled."), members
 
 
 # -- grid heatmaps ---------------------------------------------------------------------------
-def grid_axes(data: RunData) -> list[tuple[Parameter, Parameter]]:
-    """Pairs of scalar parameters whose evaluated values form a (nearly) full grid.
+@dataclass(frozen=True, eq=False)
+class Column:
+    """One scalar coordinate of the space: a scalar parameter or one entry of a small array."""
+
+    label: str
+    param: Parameter
+    entry: int | None = None
+
+    def value(self, params: dict[str, Any]) -> Any:
+        v = params[self.param.name]
+        return _key(v if self.entry is None else np.asarray(v).reshape(-1)[self.entry])
+
+
+def columns(space: Space) -> list[Column]:
+    """The scalar coordinates that can span a grid."""
+    out = []
+    for p in space:
+        if p.shape == ():
+            out.append(Column(p.name, p))
+        elif p.size <= MAX_GRID_ENTRIES:
+            out += [Column(f"{p.name}[{_index(p.shape, e)}]", p, e) for e in range(p.size)]
+    return out
+
+
+def grid_axes(data: RunData) -> list[tuple[Column, Column]]:
+    """Pairs of scalar coordinates whose evaluated values form a full grid.
 
     A pair qualifies when each takes 2..:data:`MAX_GRID_VALUES` distinct values and the
-    evaluated pairs cover the product of those values; for grid search (``gs``) coverage of
-    half the product is enough (a stopped run). At most three pairs are returned.
+    evaluated pairs cover the product of those values; for a grid search (optimizer ``gs``)
+    over two coordinates, half the product is enough (a stopped run). At most three pairs.
     """
-    scalars = [p for p in data.space if p.shape == () and p.name in
-               (data.individuals[0].params if data.individuals else {})]
-    if len(scalars) < 2:
+    cols = columns(data.space) if data.individuals else []
+    if len(cols) < 2:
         return []
-    is_gs = data.record.config.get("optimizer", {}).get("name") in ("gs", "grid")
-    distinct = {p.name: {_key(ind.params[p.name]) for ind in data.individuals} for p in scalars}
-    axes = [p for p in scalars if 2 <= len(distinct[p.name]) <= MAX_GRID_VALUES]
+    optimizer = str(data.record.config.get("optimizer", {}).get("name", ""))
+    is_gs = optimizer.rpartition(":")[2] == "gs"
+    distinct = {c: {c.value(ind.params) for ind in data.individuals} for c in cols}
+    axes = [c for c in cols if 2 <= len(distinct[c]) <= MAX_GRID_VALUES]
     out = []
     for i, a in enumerate(axes):
         for b in axes[i + 1:]:
-            seen = {(_key(ind.params[a.name]), _key(ind.params[b.name])) for ind in data.individuals}
-            full = len(distinct[a.name]) * len(distinct[b.name])
-            need = full / 2 if is_gs and len(scalars) == 2 else full
+            seen = {(a.value(ind.params), b.value(ind.params)) for ind in data.individuals}
+            full = len(distinct[a]) * len(distinct[b])
+            need = full / 2 if is_gs and len(cols) == 2 else full
             if len(seen) >= need and full <= max(4, len(data.individuals)):
                 out.append((a, b))
     return out[:3]
 
 
 def _key(value: Any) -> Any:
+    """A hashable, comparable form of a parameter value (numpy scalars unwrapped)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return tuple(_key(v) for v in value)
     return value.item() if isinstance(value, np.generic) else value
 
 
-def plot_grid(data: RunData, a: Parameter, b: Parameter, outdir: Path) -> Figure:
-    """Heatmap of the best value found at each grid point of parameters ``a`` and ``b``."""
-    scale, label = data.loss_scale()
-    xs = sorted({_key(ind.params[a.name]) for ind in data.individuals}, key=_order)
-    ys = sorted({_key(ind.params[b.name]) for ind in data.individuals}, key=_order)
+def grid_values(data: RunData, a: Column, b: Column) -> tuple[list[Any], list[Any], np.ndarray]:
+    """The sorted values of ``a`` and ``b`` and the lowest loss at each grid point
+    (rows: ``b``, columns: ``a``; NaN where no evaluation succeeded)."""
+    xs = sorted({a.value(ind.params) for ind in data.individuals}, key=_order)
+    ys = sorted({b.value(ind.params) for ind in data.individuals}, key=_order)
     grid = np.full((len(ys), len(xs)), np.nan)
     obj = data.record.objectives
     for ind in data.individuals:
         if not ind.evaluation.ok:
             continue
-        j, i = xs.index(_key(ind.params[a.name])), ys.index(_key(ind.params[b.name]))
+        j, i = xs.index(a.value(ind.params)), ys.index(b.value(ind.params))
         loss = obj.loss(ind.evaluation.fitness)
         if np.isnan(grid[i, j]) or loss < grid[i, j]:
             grid[i, j] = loss
+    return xs, ys, grid
+
+
+def plot_grid(data: RunData, a: Column, b: Column, outdir: Path) -> ReportFigure:
+    """Heatmap of the best value found at each grid point of coordinates ``a`` and ``b``."""
+    import matplotlib as mpl
+    from matplotlib.patches import Rectangle
+
+    scale, label = data.loss_scale()
+    xs, ys, grid = grid_values(data, a, b)
     fig = _figure(min(3 + 0.45 * len(xs), 14), min(2.5 + 0.4 * len(ys), 11))
     ax = fig.subplots()
     shown = np.ma.masked_invalid(scale * grid)
-    import matplotlib as mpl
-
-    cmap = mpl.colormaps["viridis" if scale > 0 else "viridis_r"].copy()
-    cmap.set_bad("lightgrey")
+    cmap = mpl.colormaps["viridis" if scale > 0 else "viridis_r"].with_extremes(bad="lightgrey")
     im = ax.imshow(shown, origin="lower", aspect="auto", cmap=cmap, interpolation="nearest")
     fig.colorbar(im, ax=ax, label=label)
     ax.set_xticks(range(len(xs)), [_tick(x) for x in xs], rotation=45 if len(xs) > 8 else 0)
     ax.set_yticks(range(len(ys)), [_tick(y) for y in ys])
-    ax.set_xlabel(a.name)
-    ax.set_ylabel(b.name)
+    ax.set_xlabel(a.label)
+    ax.set_ylabel(b.label)
     if len(xs) * len(ys) <= 150:
         for i in range(len(ys)):
             for j in range(len(xs)):
                 if np.isfinite(grid[i, j]):
+                    level = float(im.norm(scale * grid[i, j]))
+                    bright = level > 0.6 if scale > 0 else level < 0.4  # yellow end of viridis
                     ax.text(j, i, f"{scale * grid[i, j]:.3g}", ha="center", va="center",
-                            fontsize="xx-small", color="white")
-    bi, bj = np.unravel_index(np.nanargmin(grid), grid.shape) if np.isfinite(grid).any() else (None, None)
-    if bi is not None:
-        ax.plot(bj, bi, marker="*", color="tab:red", ms=14, mec="white")
-    ax.set_title(f"Best {label} on the {a.name} × {b.name} grid", fontsize="medium")
-    path = _save(fig, outdir / f"grid-{_slug(a.name)}-{_slug(b.name)}.png")
-    return Figure(path, f"Best value found at each point of the {a.name} × {b.name} grid "
+                            fontsize="x-small", color="black" if bright else "white")
+    if np.isfinite(grid).any():
+        bi, bj = np.unravel_index(np.nanargmin(grid), grid.shape)
+        ax.add_patch(Rectangle((bj - 0.5, bi - 0.5), 1, 1, fill=False, ec="tab:red", lw=2.5))
+    ax.set_title(f"Best {label} on the {a.label} × {b.label} grid", fontsize="medium")
+    path = _save(fig, outdir / f"grid-{_slug(a.label)}-{_slug(b.label)}.png")
+    return ReportFigure(path, f"Best value found at each point of the {a.label} × {b.label} grid "
                         "(other parameters: best over their values); grey: no successful "
-                        "evaluation; star: the best point.")
+                        "evaluation; red frame: the best point.")
 
 
 def _order(v: Any) -> tuple[int, Any]:
@@ -386,7 +456,7 @@ def _tick(v: Any) -> str:
 class Contributions:
     """Figures contributed by optimizee plugins, and the problems met getting them."""
 
-    figures: list[Figure] = field(default_factory=list)
+    figures: list[ReportFigure] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -418,7 +488,7 @@ def optimizee_figures(data: RunData, plugins: Plugins, outdir: Path) -> Contribu
         for p in paths or []:
             p = Path(p)
             if p.is_file():
-                out.figures.append(Figure(p, f"{p.name} (from {impl.plugin_name})"))
+                out.figures.append(ReportFigure(p, f"{p.name} (from {impl.plugin_name})"))
             else:
                 out.problems.append(f"plugin {impl.plugin_name}: returned {str(p)!r}, "
                                     "which is not a file")
@@ -428,6 +498,18 @@ def optimizee_figures(data: RunData, plugins: Plugins, outdir: Path) -> Contribu
 
 
 # -- entry points ----------------------------------------------------------------------------
+@dataclass
+class Sections:
+    """What the page shows besides the run's record (figures are None or empty when absent)."""
+
+    fitness: ReportFigure | None = None
+    pareto: tuple[ReportFigure, list[Individual]] | None = None
+    grids: list[ReportFigure] = field(default_factory=list)
+    params: list[ReportFigure] = field(default_factory=list)
+    omitted_params: list[str] = field(default_factory=list)
+    optimizee: Contributions = field(default_factory=Contributions)
+
+
 def write_report(store: Store, run: str | int, outdir: Path, *,
                  plugins: Plugins | None = None) -> Path:
     """Write the figures and ``report.html`` of ``run`` into ``outdir``; return the HTML path."""
@@ -437,16 +519,16 @@ def write_report(store: Store, run: str | int, outdir: Path, *,
     data = load_run(store, run)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    sections: dict[str, Any] = {"fitness": None, "pareto": None, "grids": [], "params": [],
-                                "omitted_params": [], "optimizee": Contributions()}
+    sections = Sections()
     if data.individuals:
-        sections["fitness"] = plot_fitness(data, outdir)
-        sections["pareto"] = plot_pareto(data, outdir)
-        sections["grids"] = [plot_grid(data, a, b, outdir) for a, b in grid_axes(data)]
         params = list(data.space)
-        sections["params"] = [plot_parameter(data, p, outdir) for p in params[:MAX_PARAM_FIGURES]]
-        sections["omitted_params"] = [p.name for p in params[MAX_PARAM_FIGURES:]]
-        sections["optimizee"] = optimizee_figures(data, plugins or get_plugins(), outdir)
+        sections = Sections(
+            fitness=plot_fitness(data, outdir),
+            pareto=plot_pareto(data, outdir),
+            grids=[plot_grid(data, a, b, outdir) for a, b in grid_axes(data)],
+            params=[plot_parameter(data, p, outdir) for p in params[:MAX_PARAM_FIGURES]],
+            omitted_params=[p.name for p in params[MAX_PARAM_FIGURES:]],
+            optimizee=optimizee_figures(data, plugins or get_plugins(), outdir))
     path = outdir / "report.html"
     path.write_text(render_page(data, sections), encoding="utf-8")
     return path

@@ -15,7 +15,7 @@ from .serialize import plain
 
 if TYPE_CHECKING:
     from .evaluation import Individual
-    from .report import Figure, RunData
+    from .report import ReportFigure, RunData, Sections
 
 #: failure reasons listed (most frequent first)
 MAX_REASONS = 20
@@ -61,7 +61,7 @@ def _table(rows: Iterable[Sequence[Any]], header: Sequence[str] | None = None) -
     return f"<table>{head}{body}</table>"
 
 
-def _figure(fig: Figure) -> str:
+def _figure(fig: ReportFigure) -> str:
     data = base64.b64encode(fig.path.read_bytes()).decode("ascii")
     return (f'<figure><img alt="{escape(fig.path.name)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(fig.caption)}</figcaption></figure>")
@@ -87,7 +87,8 @@ def _best(best: Individual | None, data: RunData) -> str:
     if best is None:
         return "<p>No successful evaluation.</p>"
     ev = best.evaluation
-    rows = [(f"fitness: {n}", f) for n, f in zip(data.objective_names, ev.fitness)]
+    rows: list[tuple[str, Any]] = [(f"fitness: {n}", f)
+                                   for n, f in zip(data.objective_names, ev.fitness)]
     rows += [("generation", best.generation), ("index", best.index), ("seed", best.seed),
              ("wall time", f"{ev.wall_time:.3g} s"), ("worker", ev.worker)]
     params = _table([(k, v) for k, v in best.params.items()], ["parameter", "value"])
@@ -111,7 +112,7 @@ def _failures(data: RunData) -> str:
     if not failed:
         return "<p>No evaluation failed.</p>"
     reasons = Counter(ind.evaluation.error or "(no reason recorded)" for ind in failed)
-    first = {}
+    first: dict[str, str] = {}
     for ind in failed:
         first.setdefault(ind.evaluation.error or "(no reason recorded)",
                          f"generation {ind.generation}, index {ind.index}")
@@ -122,26 +123,26 @@ def _failures(data: RunData) -> str:
             + _table(rows, ["count", "reason", "first seen"]) + more)
 
 
-def render_page(data: RunData, sections: dict[str, Any]) -> str:
+def render_page(data: RunData, sections: Sections) -> str:
     """The whole report page of one run."""
     r = data.record
     parts = [f"<h1>l2l report: run {r.id} — {escape(r.name)}</h1>", _summary(data)]
-    if sections["fitness"] is None:
+    if sections.fitness is None:
         parts.append("<p>The run has no stored evaluations yet.</p>")
     else:
-        parts += ["<h2>Fitness</h2>", _figure(sections["fitness"])]
+        parts += ["<h2>Fitness</h2>", _figure(sections.fitness)]
     parts += ["<h2>Best individual</h2>", _best(data.best, data)]
-    if sections["pareto"] is not None:
-        fig, members = sections["pareto"]
+    if sections.pareto is not None:
+        fig, members = sections.pareto
         parts += ["<h2>Pareto front</h2>", _figure(fig), _front(members, data)]
-    if sections["grids"]:
-        parts += ["<h2>Grid</h2>"] + [_figure(f) for f in sections["grids"]]
-    if sections["params"]:
+    if sections.grids:
+        parts += ["<h2>Grid</h2>"] + [_figure(f) for f in sections.grids]
+    if sections.params:
         parts += ["<h2>Parameters</h2>", '<div class="grid">']
-        parts += [_figure(f) for f in sections["params"]] + ["</div>"]
-        if sections["omitted_params"]:
-            parts.append("<p>Not drawn: " + escape(", ".join(sections["omitted_params"])) + "</p>")
-    contrib = sections["optimizee"]
+        parts += [_figure(f) for f in sections.params] + ["</div>"]
+        if sections.omitted_params:
+            parts.append("<p>Not drawn: " + escape(", ".join(sections.omitted_params)) + "</p>")
+    contrib = sections.optimizee
     if contrib.figures or contrib.problems:
         parts.append("<h2>Optimizee figures</h2>")
         parts += [_figure(f) for f in contrib.figures]

@@ -60,11 +60,11 @@ class SimulatedAnnealing(VectorOptimizer):
     temperature. Works in the unit cube of the space's bounds. The step std shrinks with the
     temperature: ``step * (T / t0) ** step_exponent``.
 
-    Hyper-parameters (defaults): ``population`` (32); ``schedule`` (one of
+    Hyper-parameters (defaults): ``population`` (16); ``schedule`` (one of
     exponential, logarithmic, linear_multiplicative, quadratic_multiplicative,
     linear_additive, quadratic_additive, cosine_additive; "exponential"); ``t0`` initial
     temperature in loss units (None: the std of the first generation's losses); ``decay``
-    of the multiplicative schedules (0.95); ``t_end`` final temperature of the additive
+    of the multiplicative schedules (0.93); ``t_end`` final temperature of the additive
     schedules as a fraction of t0 (1e-3); ``iterations`` of the additive schedules (100);
     ``step`` std as a fraction of each range (0.1); ``step_exponent`` (0.5); ``bounding``
     ("clip"); ``penalty`` (None: worse than the worst); ``weights`` (None).
@@ -73,8 +73,8 @@ class SimulatedAnnealing(VectorOptimizer):
     state_attributes: ClassVar[tuple[str, ...]] = ("current", "current_losses", "proposals",
                                                    "k", "t_start")
 
-    def __init__(self, population: int = 32, schedule: str = "exponential",
-                 t0: float | None = None, decay: float = 0.95, t_end: float = 1e-3,
+    def __init__(self, population: int = 16, schedule: str = "exponential",
+                 t0: float | None = None, decay: float = 0.93, t_end: float = 1e-3,
                  iterations: int = 100, step: float = 0.1, step_exponent: float = 0.5,
                  bounding: str = "clip", penalty: float | None = None,
                  weights: Sequence[float] | None = None):

@@ -19,8 +19,8 @@ class EvolutionStrategies(VectorOptimizer):
     step the mean against it. Works in the unit cube of the space's bounds; the mean starts
     at a uniformly drawn point.
 
-    Hyper-parameters (defaults): ``population`` (32); ``learning_rate`` (0.05); ``sigma``
-    noise std as a fraction of each range (0.1); ``sigma_decay`` factor per generation (1.0:
+    Hyper-parameters (defaults): ``population`` (32); ``learning_rate`` (0.02); ``sigma``
+    noise std as a fraction of each range (0.05); ``sigma_decay`` factor per generation (1.0:
     constant); ``mirrored`` sampling, pairs +e/-e (True); ``fitness_shaping`` with centered
     ranks (True; else the losses standardised); ``bounding`` ("clip"); ``penalty`` for failed
     evaluations (None: worse than the worst); ``weights`` to scalarise several objectives.
@@ -28,7 +28,7 @@ class EvolutionStrategies(VectorOptimizer):
 
     state_attributes: ClassVar[tuple[str, ...]] = ("mean", "sigma_now", "noise")
 
-    def __init__(self, population: int = 32, learning_rate: float = 0.05, sigma: float = 0.1,
+    def __init__(self, population: int = 32, learning_rate: float = 0.02, sigma: float = 0.05,
                  sigma_decay: float = 1.0, mirrored: bool = True, fitness_shaping: bool = True,
                  bounding: str = "clip", penalty: float | None = None,
                  weights: Sequence[float] | None = None):

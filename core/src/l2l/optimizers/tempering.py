@@ -22,7 +22,7 @@ class ParallelTempering(VectorOptimizer):
     their states with probability ``min(1, exp((1/T_i - 1/T_j) (E_i - E_j)))``. Works in the
     unit cube of the space's bounds.
 
-    Hyper-parameters (defaults): ``population`` (number of chains, 16); ``t_max`` hottest
+    Hyper-parameters (defaults): ``population`` (number of chains, 8); ``t_max`` hottest
     temperature in loss units (None: the std of the first generation's losses); ``t_ratio``
     coldest / hottest temperature (1e-4); ``step_min`` (0.005) and ``step_max`` (0.2) step
     stds as fractions of each range; ``bounding`` ("clip"); ``penalty`` (None: worse than the
@@ -32,7 +32,7 @@ class ParallelTempering(VectorOptimizer):
     state_attributes: ClassVar[tuple[str, ...]] = ("current", "current_losses", "proposals",
                                                    "k", "t_hot")
 
-    def __init__(self, population: int = 16, t_max: float | None = None, t_ratio: float = 1e-4,
+    def __init__(self, population: int = 8, t_max: float | None = None, t_ratio: float = 1e-4,
                  step_min: float = 0.005, step_max: float = 0.2, bounding: str = "clip",
                  penalty: float | None = None, weights: Sequence[float] | None = None):
         self.population = population

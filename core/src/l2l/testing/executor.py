@@ -115,7 +115,8 @@ def _same_outcome(ev: Evaluation, ref: Evaluation, what: str) -> None:
     assert ev.fitness == ref.fitness, (
         f"deterministic-vs-serial: {what} has fitness {ev.fitness}, the serial run "
         f"{ref.fitness} (wrong seed or parameters sent?)")
-    assert ev.observation is not None and np.array_equal(ev.observation, ref.observation), (
+    assert ev.observation is not None and ref.observation is not None \
+        and np.array_equal(ev.observation, ref.observation), (
         f"observation-returned: {what} lost or changed its observation array")
     assert isinstance(ev.worker, str) and ev.worker, (
         f"worker-recorded: {what} has no worker name (use l2l.run_tasks on the worker side)")
@@ -147,18 +148,16 @@ def check_executor(cls: type, *, timeout: float = 120.0, **kwargs: Any) -> None:
         try:
             executor.start(probe)
         except Exception as exc:  # noqa: BLE001
-            raise AssertionError(f"start-succeeds: start({kind}) raised {type(exc).__name__}: {exc}") from None
+            raise AssertionError(f"start-succeeds: start({kind}) raised "
+                                 f"{type(exc).__name__}: {exc}") from None
         try:
-            future = executor.submit(tasks[:4])
-            chunk = future.result(timeout=timeout)
-            assert len(chunk) == 4, f"submit-length: submit(4 tasks) gave {len(chunk)} evaluations"
-            for i, (ev, ref) in enumerate(zip(chunk, _reference(probe, tasks[:4]))):
-                _same_outcome(ev, ref, f"submit ({kind}), position {i} (results in task order)")
-            _check_outcomes(list(executor.map(tasks)), tasks, _reference(probe, tasks),
-                            f"map ({kind}, generation 1)")
-            _check_outcomes(list(executor.map(later)), later, _reference(probe, later),
-                            f"map ({kind}, generation 2)")
-            assert list(executor.map([])) == [], "empty-map: map([]) must yield nothing"
+            _drive(executor, probe, kind, tasks, later, timeout)
+        except AssertionError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"executor-never-raises: driving the executor ({kind}) raised "
+                                 f"{type(exc).__name__}: {exc}; failures must come back as "
+                                 "failed evaluations") from None
         finally:
             executor.close()
         try:
@@ -166,3 +165,18 @@ def check_executor(cls: type, *, timeout: float = 120.0, **kwargs: Any) -> None:
         except Exception as exc:  # noqa: BLE001
             raise AssertionError(f"close-idempotent: a second close() raised "
                                  f"{type(exc).__name__}: {exc}") from None
+
+
+def _drive(executor: Executor, probe: ProbeOptimizee, kind: str, tasks: list[Task],
+           later: list[Task], timeout: float) -> None:
+    """Submit one chunk, map two generations and an empty list."""
+    future = executor.submit(tasks[:4])
+    chunk = future.result(timeout=timeout)
+    assert len(chunk) == 4, f"submit-length: submit(4 tasks) gave {len(chunk)} evaluations"
+    for i, (ev, ref) in enumerate(zip(chunk, _reference(probe, tasks[:4]))):
+        _same_outcome(ev, ref, f"submit ({kind}), position {i} (results in task order)")
+    _check_outcomes(list(executor.map(tasks)), tasks, _reference(probe, tasks),
+                    f"map ({kind}, generation 1)")
+    _check_outcomes(list(executor.map(later)), later, _reference(probe, later),
+                    f"map ({kind}, generation 2)")
+    assert list(executor.map([])) == [], "empty-map: map([]) must yield nothing"

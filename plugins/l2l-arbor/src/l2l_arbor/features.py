@@ -34,9 +34,7 @@ def compute(time: np.ndarray, voltages: Sequence[np.ndarray], stimuli: Sequence[
     """The features ``names`` of each voltage trace (ms, mV), with the stimulus window of each."""
     import efel
 
-    efel.reset()
-    for key, value in {**DEFAULT_EFEL_SETTINGS, **dict(settings)}.items():
-        efel.set_setting(key, value)
+    _apply_settings({**DEFAULT_EFEL_SETTINGS, **dict(settings)})
     traces = [{"T": time, "V": np.asarray(v, dtype=float), "stim_start": [float(s)],
                "stim_end": [float(e)]} for v, (s, e) in zip(voltages, stimuli)]
     raw = efel.get_feature_values(traces, list(names), raise_warnings=False)
@@ -50,6 +48,25 @@ def compute(time: np.ndarray, voltages: Sequence[np.ndarray], stimuli: Sequence[
                 np.all(np.isfinite(arr)) else None
         out.append(row)
     return out
+
+
+_applied: dict[str, Any] | None = None
+
+
+def _apply_settings(settings: dict[str, Any]) -> None:
+    """Set eFEL's (process-global) settings; a reset costs ~10 ms, so only on a change."""
+    import efel
+
+    global _applied
+    if settings == _applied:
+        return
+    efel.reset()
+    for key, value in settings.items():
+        try:
+            efel.set_setting(key, value)
+        except Exception as exc:  # noqa: BLE001
+            raise ConfigError(f"efel_settings: {key} = {value!r}: {exc}") from None
+    _applied = dict(settings)
 
 
 def std_of(name: str, target: float, feature_std: Mapping[str, float], relative_std: float,

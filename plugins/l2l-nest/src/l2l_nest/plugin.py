@@ -8,6 +8,8 @@ from l2l.plugins import Registry
 
 @hookimpl
 def l2l_register_optimizees(registry: Registry) -> None:
+    from .brunel import BrunelNetwork
     from .reservoir import ReservoirDigits
 
     registry.add("nest-reservoir", ReservoirDigits)
+    registry.add("nest-brunel", BrunelNetwork)

@@ -6,7 +6,9 @@ followed by ``rest_ms`` of silence. The pixels drive a reservoir of excitatory a
 ``iaf_psc_exp`` neurons with fixed random input and recurrent connectivity (drawn from
 ``network_seed``). Ten readout ``iaf_psc_exp`` neurons, one per class, receive the spikes of the
 first ``n_readout_sources`` reservoir neurons through the optimized weights ``weights``
-(shape ``(n_readout_sources, 10)``, pA, bounded by ``±weight_bound``).
+(shape ``(n_readout_sources, 10)``, pA, bounded by ``±weight_bound``) and a constant current
+``readout_bias`` (pA; 375 pA is the rheobase) that keeps them near threshold, so that weight
+changes show in their spike counts from the start.
 
 Observation (for the ensemble Kalman filter): readout spike counts per training image and class,
 divided by ``target_rate × presentation``, flattened image-major; :meth:`targets` is the one-hot
@@ -14,11 +16,17 @@ label matrix flattened the same way. Fitness: ``accuracy`` (maximised; an image 
 only when its class's readout fires strictly more than every other) and ``mse`` of observation
 versus targets (minimised), weighted ``1`` and ``mse_weight`` in the scalar loss.
 
+Noise: the Poisson input is drawn by NEST's RNG, seeded (``rng_seed``) with ``input_seed``
+when it is an integer (the default: frozen input, the same spike trains in every evaluation, so an
+evaluation is a deterministic function of the weights, which suits the ensemble Kalman filter)
+or with the evaluation's seed when ``input_seed`` is None.
+
 Batch path: :meth:`evaluate_batch` builds the reservoir once and one readout population per
 parameter set, so the reservoir is simulated once for the whole batch while every readout is a
-simulated spiking population of its own. The reservoir's Poisson input is drawn from NEST's RNG
-seeded with the batch's first seed, so member ``i`` of a batch gets exactly the readout spikes
-of ``evaluate(params[i], seeds[0])``.
+simulated spiking population of its own. Readouts do not feed back and draw no random numbers,
+so member ``i`` of a batch gets exactly the readout spikes of ``evaluate(params[i], seed)`` with
+the batch's NEST seed: ``input_seed``, or the batch's first seed when ``input_seed`` is None
+(one reservoir cannot carry several noise realisations).
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ NEURON = {"tau_syn_ex": 2.0, "tau_syn_in": 2.0}
 #: Readout neurons integrate over a longer synaptic time to smooth their input.
 READOUT = {"tau_syn_ex": 5.0, "tau_syn_in": 5.0}
 DELAY = 1.0  # ms, every synapse
+INPUT_CODINGS = ("current", "poisson")
 
 
 @dataclass
@@ -56,32 +65,40 @@ class ReservoirDigits(Optimizee):
 
     def __init__(self, n_excitatory: int = 160, n_inhibitory: int = 40,
                  n_readout_sources: int | None = None, connection_probability: float = 0.1,
-                 j_excitatory: float = 30.0, g: float = 4.0, input_probability: float = 0.2,
-                 input_weight: float = 120.0, max_input_rate: float = 200.0,
+                 j_excitatory: float = 30.0, g: float = 4.0, input_coding: str = "current",
+                 input_probability: float = 0.5, input_weight: float = 200.0,
+                 max_input_rate: float = 200.0, reservoir_bias: float = 300.0,
+                 noise_std: float = 0.0,
                  presentation_ms: float = 100.0, rest_ms: float = 20.0, n_train: int = 300,
                  n_validation: int = 200, n_test: int | None = None,
-                 weight_bound: float = 200.0, target_rate: float = 100.0,
+                 weight_bound: float = 200.0, readout_bias: float = 300.0,
+                 target_rate: float = 100.0,
                  mse_weight: float = 1.0, data_seed: int = 0, network_seed: int = 1,
-                 local_num_threads: int = 1, resolution: float = 0.1):
+                 input_seed: int | None = 0, local_num_threads: int = 1, resolution: float = 0.1):
         self.n_excitatory = n_excitatory
         self.n_inhibitory = n_inhibitory
         self.n_readout_sources = n_readout_sources
         self.connection_probability = connection_probability
         self.j_excitatory = j_excitatory
         self.g = g
+        self.input_coding = input_coding
         self.input_probability = input_probability
         self.input_weight = input_weight
         self.max_input_rate = max_input_rate
+        self.reservoir_bias = reservoir_bias
+        self.noise_std = noise_std
         self.presentation_ms = presentation_ms
         self.rest_ms = rest_ms
         self.n_train = n_train
         self.n_validation = n_validation
         self.n_test = n_test
         self.weight_bound = weight_bound
+        self.readout_bias = readout_bias
         self.target_rate = target_rate
         self.mse_weight = mse_weight
         self.data_seed = data_seed
         self.network_seed = network_seed
+        self.input_seed = input_seed
         self.local_num_threads = local_num_threads
         self.resolution = resolution
 
@@ -100,6 +117,11 @@ class ReservoirDigits(Optimizee):
         if not 1 <= self.n_sources <= self.n_reservoir:
             raise ConfigError(f"nest-reservoir: n_readout_sources must be in 1..{self.n_reservoir}, "
                               f"got {self.n_readout_sources}")
+        if self.input_coding not in INPUT_CODINGS:
+            raise ConfigError(f"nest-reservoir: input_coding must be one of {INPUT_CODINGS}, "
+                              f"got {self.input_coding!r}")
+        if float(self.noise_std) < 0:
+            raise ConfigError(f"nest-reservoir: noise_std must be >= 0, got {self.noise_std}")
         for name in ("connection_probability", "input_probability"):
             if not 0.0 <= float(getattr(self, name)) <= 1.0:
                 raise ConfigError(f"nest-reservoir: {name} must be in [0, 1], got {getattr(self, name)}")
@@ -139,8 +161,9 @@ class ReservoirDigits(Optimizee):
 
     def evaluate_batch(self, params: Sequence[Params], seeds: Sequence[int]) -> list[Evaluation]:
         split = self._splits()["train"]
-        run = self.simulate(split, [p["weights"] for p in params], int(seeds[0]))
-        return [self._score(counts, split, {"reservoir_seed": int(seeds[0])}) for counts in run.readout]
+        seed = self._nest_seed(seeds[0])
+        run = self.simulate(split, [p["weights"] for p in params], seed)
+        return [self._score(counts, split, {"input_seed": seed}) for counts in run.readout]
 
     def validate(self, params: Params, seed: int) -> Evaluation:
         """Accuracy and mse on the validation images."""
@@ -153,8 +176,11 @@ class ReservoirDigits(Optimizee):
     def score(self, params: Params, seed: int, part: str) -> Evaluation:
         """Evaluate ``params`` on the ``train``, ``validation`` or ``test`` images."""
         split = self._splits()[part]
-        run = self.simulate(split, [params["weights"]], int(seed))
+        run = self.simulate(split, [params["weights"]], self._nest_seed(seed))
         return self._score(run.readout[0], split, {"part": part, "n_images": len(split.labels)})
+
+    def _nest_seed(self, seed: int) -> int:
+        return int(seed) if self.input_seed is None else int(self.input_seed)
 
     def _score(self, counts: np.ndarray, split: Split, info: dict[str, Any]) -> Evaluation:
         obs = counts / (float(self.target_rate) * float(self.presentation_ms) / 1000.0)
@@ -177,46 +203,71 @@ class ReservoirDigits(Optimizee):
                 raise ConfigError(f"nest-reservoir: weights of shape {w.shape}, expected "
                                   f"{(self.n_sources, N_CLASSES)}")
         nest = reset_kernel(seed, self.local_num_threads, self.resolution)
-        slot = float(self.presentation_ms) + float(self.rest_ms)
-        n_images = len(split.labels)
-        onsets = np.arange(n_images) * slot + float(self.rest_ms)
+        rng = np.random.default_rng(int(self.network_seed))
+        presentation, rest = float(self.presentation_ms), float(self.rest_ms)
+        onsets = np.arange(len(split.labels)) * (presentation + rest) + rest
+        edges = np.column_stack([onsets, onsets + presentation]).reshape(-1)
 
-        generators = nest.Create("inhomogeneous_poisson_generator", N_PIXELS)
-        times = np.column_stack([onsets, onsets + float(self.presentation_ms)]).reshape(-1)
-        rates = np.zeros((N_PIXELS, 2 * n_images))
-        rates[:, 0::2] = split.images.T * float(self.max_input_rate)
-        generators.set([{"rate_times": times, "rate_values": rates[i]} for i in range(N_PIXELS)])
-        pixels = nest.Create("parrot_neuron", N_PIXELS)
-        nest.Connect(generators, pixels, "one_to_one")
-
-        reservoir = nest.Create("iaf_psc_exp", self.n_reservoir, params=NEURON)
-        self._connect_reservoir(nest, pixels, reservoir)
-        readouts = [nest.Create("iaf_psc_exp", N_CLASSES, params=READOUT) for _ in weights]
+        reservoir = nest.Create("iaf_psc_exp", self.n_reservoir,
+                                params={**NEURON, "I_e": float(self.reservoir_bias)})
+        input_map = rng.random((N_PIXELS, self.n_reservoir)) < float(self.input_probability)
+        if self.input_coding == "poisson":
+            self._poisson_input(nest, reservoir, split, edges, input_map)
+        else:
+            currents = split.images @ (input_map * rng.standard_normal(input_map.shape)
+                                       * float(self.input_weight))
+            self._current_input(nest, reservoir, currents, edges)
+        self._connect_recurrent(nest, reservoir, rng)
+        if float(self.noise_std) > 0:
+            noise = nest.Create("noise_generator", params={"std": float(self.noise_std)})
+            nest.Connect(noise, reservoir)
+        readout_params = {**READOUT, "I_e": float(self.readout_bias)}
+        readouts = nest.Create("iaf_psc_exp", N_CLASSES * len(weights), params=readout_params)
         sources = reservoir[:self.n_sources]
-        for pop, w in zip(readouts, weights):
-            nest.Connect(sources, pop, "all_to_all", syn_spec={"weight": w.T, "delay": DELAY})
+        for i, w in enumerate(weights):
+            nest.Connect(sources, readouts[i * N_CLASSES:(i + 1) * N_CLASSES], "all_to_all",
+                         syn_spec={"weight": w.T, "delay": DELAY})
         recorder = nest.Create("spike_recorder")
-        nest.Connect(reservoir, recorder)
-        for pop in readouts:
-            nest.Connect(pop, recorder)
+        nest.Connect(reservoir + readouts, recorder)
 
-        nest.Simulate(n_images * slot + DELAY)
+        nest.Simulate(float(edges[-1]) + DELAY)
         events = recorder.events
-        edges = np.column_stack([onsets, onsets + float(self.presentation_ms)]).reshape(-1)
-        res_counts = spike_counts(events, reservoir[0].global_id, self.n_reservoir, edges)[0::2]
-        readout = [spike_counts(events, pop[0].global_id, N_CLASSES, edges + DELAY)[0::2]
-                   for pop in readouts]
+        res_counts = spike_counts(events, reservoir.tolist()[0], self.n_reservoir, edges)[0::2]
+        # readouts receive their input one synaptic delay later: count in shifted windows
+        out = spike_counts(events, readouts.tolist()[0], len(readouts), edges + DELAY)[0::2]
+        readout = [out[:, i * N_CLASSES:(i + 1) * N_CLASSES] for i in range(len(weights))]
         return RunOutput(readout=readout, reservoir=res_counts)
 
-    def _connect_reservoir(self, nest: Any, pixels: Any, reservoir: Any) -> None:
-        """Fixed random input and recurrent connectivity, drawn from ``network_seed``."""
-        rng = np.random.default_rng(int(self.network_seed))
-        n, n_e = self.n_reservoir, int(self.n_excitatory)
-        pre, post = np.nonzero(rng.random((N_PIXELS, n)) < float(self.input_probability))
+    def _poisson_input(self, nest: Any, reservoir: Any, split: Split, edges: np.ndarray,
+                       input_map: np.ndarray) -> None:
+        """Pixel intensities as Poisson trains (relayed by parrots) onto ``input_map``."""
+        generators = nest.Create("inhomogeneous_poisson_generator", N_PIXELS)
+        rates = np.zeros((N_PIXELS, edges.size))
+        rates[:, 0::2] = split.images.T * float(self.max_input_rate)
+        generators.set([{"rate_times": edges, "rate_values": rates[i]} for i in range(N_PIXELS)])
+        pixels = nest.Create("parrot_neuron", N_PIXELS)
+        nest.Connect(generators, pixels, "one_to_one")
+        pre, post = np.nonzero(input_map)
         if pre.size:
             nest.Connect(np.asarray(pixels.tolist())[pre], np.asarray(reservoir.tolist())[post],
                          "one_to_one", syn_spec={"weight": np.full(pre.size, float(self.input_weight)),
-                                   "delay": np.full(pre.size, DELAY)})
+                                                 "delay": np.full(pre.size, DELAY)})
+
+    def _current_input(self, nest: Any, reservoir: Any, currents: np.ndarray,
+                       edges: np.ndarray) -> None:
+        """Each image as a constant current per reservoir neuron (one step current generator
+        per neuron, switched on at the onsets and off at the ends of the presentations)."""
+        generators = nest.Create("step_current_generator", self.n_reservoir)
+        amplitudes = np.zeros((self.n_reservoir, edges.size))
+        amplitudes[:, 0::2] = currents.T
+        generators.set([{"amplitude_times": edges, "amplitude_values": amplitudes[i]}
+                        for i in range(self.n_reservoir)])
+        nest.Connect(generators, reservoir, "one_to_one")
+
+
+    def _connect_recurrent(self, nest: Any, reservoir: Any, rng: np.random.Generator) -> None:
+        """Fixed random recurrent connectivity with probability ``connection_probability``."""
+        n, n_e = self.n_reservoir, int(self.n_excitatory)
         pre, post = np.nonzero(rng.random((n, n)) < float(self.connection_probability))
         keep = pre != post
         pre, post = pre[keep], post[keep]
@@ -224,4 +275,5 @@ class ReservoirDigits(Optimizee):
             j = float(self.j_excitatory)
             w = np.where(pre < n_e, j, -float(self.g) * j)
             ids = np.asarray(reservoir.tolist())
-            nest.Connect(ids[pre], ids[post], "one_to_one", syn_spec={"weight": w, "delay": np.full(pre.size, DELAY)})
+            nest.Connect(ids[pre], ids[post], "one_to_one",
+                         syn_spec={"weight": w, "delay": np.full(pre.size, DELAY)})

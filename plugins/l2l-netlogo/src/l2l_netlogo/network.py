@@ -5,9 +5,11 @@ motor LIF neurons. Synapses: every input to every hidden neuron, every hidden ne
 hidden neuron (self-connections included), every hidden neuron to every motor neuron. With the
 reference sizes (11 inputs, 10 hidden, 4 motors) that is 110 + 100 + 40 = 250 synapses.
 
-The flat ``weights``/``delays`` vectors list the synapses in that order, each block
-row-major by presynaptic neuron: ``(input 0 → hidden 0), (input 0 → hidden 1), …,
-(hidden 0 → hidden 0), …, (hidden 9 → motor 3)``. The NetLogo model builds the same order.
+The flat ``weights``/``delays`` vectors list the synapses row-major by presynaptic neuron
+(inputs, then hidden), each row's targets in order (hidden, then motors):
+``(input 0 → hidden 0), …, (input 10 → hidden 9), (hidden 0 → hidden 0), …,
+(hidden 0 → hidden 9), (hidden 0 → motor 0), …, (hidden 9 → motor 3)``. The NetLogo model
+builds the same order.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from l2l import ConfigError
 
 INPUTS = ("pheromone-left", "pheromone-right", "food-left", "food-right", "nest-left",
           "nest-right", "carrying", "searching", "wall-ahead", "noise", "bias")
@@ -76,8 +80,9 @@ def hand_wired(hidden: int = 10) -> dict[str, np.ndarray]:
     from walls, wiggles with the noise input, and carrying ants lay pheromone.
     """
     if hidden < 9:
-        raise ValueError("the hand-wired controller needs at least 9 hidden neurons")
-    w, d = np.zeros((N_INPUTS + hidden, hidden + N_MOTORS)), np.ones((N_INPUTS + hidden, hidden + N_MOTORS), dtype=np.int64)
+        raise ConfigError(f"the hand-wired controller needs at least 9 hidden neurons, got {hidden}")
+    shape = (N_INPUTS + hidden, hidden + N_MOTORS)
+    w, d = np.zeros(shape), np.ones(shape, dtype=np.int64)
     i = {name: k for k, name in enumerate(INPUTS)}
     h = lambda k: N_INPUTS + k  # noqa: E731 - index of hidden neuron k as a presynaptic neuron
     m = {name: hidden + k for k, name in enumerate(MOTORS)}

@@ -6,7 +6,8 @@ centre is nearest. The nest is the disc of ``nest_radius`` around the origin; th
 sources (as in NetLogo's Ants model) are discs of ``food_radius`` around ``(0.6M, 0)``,
 ``(-0.6M, -0.6M)`` and ``(-0.8M, 0.8M)``, each patch holding ``food_per_patch`` units. Nest
 scent is minus the distance to the nest centre; food scent is ``max(0, scent_radius - d)`` with
-``d`` the distance to the nearest source centre (static, like the nest scent).
+``d`` the distance to the nearest source centre that still holds food (an emptied source stops
+smelling from the next tick on).
 """
 
 from __future__ import annotations
@@ -73,8 +74,19 @@ class World:
     nest: np.ndarray          # bool
     food: np.ndarray          # int, initial food per patch
     nest_scent: np.ndarray
-    food_scent: np.ndarray
+    source: np.ndarray        # int, index of the food source a patch belongs to, -1 if none
+    source_scent: np.ndarray  # (sources, W, W): scent of each source alone
     neighbours: np.ndarray    # number of existing neighbours (3, 5 or 8)
+
+    def food_scent(self, active: np.ndarray) -> np.ndarray:
+        """Food scent fields (colonies, W, W) given which sources still hold food
+        (colonies, sources)."""
+        return (self.source_scent[None] * active[:, :, None, None]).max(axis=1)
+
+    def remaining(self, food: np.ndarray) -> np.ndarray:
+        """Food left per colony and source, (colonies, sources)."""
+        return np.stack([(food * (self.source == s)).sum(axis=(-2, -1))
+                         for s in range(len(self.source_scent))], axis=-1)
 
     @classmethod
     def build(cls, rules: Rules) -> World:
@@ -85,10 +97,12 @@ class World:
         centres = rules.food_centres()
         dist_food = np.stack([np.hypot(px - fx, py - fy) for fx, fy in centres])
         in_food = (dist_food < rules.food_radius).any(axis=0)
+        source = np.where(in_food, dist_food.argmin(axis=0), -1)
         n_x = 3 - (np.abs(px) == m)
         n_y = 3 - (np.abs(py) == m)
         return cls(nest=dist_nest < rules.nest_radius,
                    food=np.where(in_food, int(rules.food_per_patch), 0).astype(np.int64),
                    nest_scent=-dist_nest,
-                   food_scent=np.maximum(0.0, rules.scent_radius - dist_food.min(axis=0)),
+                   source=source,
+                   source_scent=np.maximum(0.0, rules.scent_radius - dist_food),
                    neighbours=(n_x * n_y - 1).astype(float))

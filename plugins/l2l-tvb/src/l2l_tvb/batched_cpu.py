@@ -25,7 +25,7 @@ from numba import njit, prange
 from .batched_models import G2D, KURAMOTO, MPR, RWW
 from .rng import normal_pair
 
-LANES = 16
+LANES = 64
 _PI = np.pi
 
 

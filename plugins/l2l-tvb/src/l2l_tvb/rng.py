@@ -87,7 +87,7 @@ def cos_pm_pi(x: float) -> float:
 @njit(inline="always", cache=True)
 def normal_pair(key: np.uint64, counter: np.uint64) -> tuple[float, float]:
     """Two independent standard normal variates for (key, counter)."""
-    z = key + GAMMA * (np.uint64(2) * counter + np.uint64(1))
+    z = np.uint64(key) + GAMMA * (np.uint64(2) * np.uint64(counter) + np.uint64(1))
     a = mix64(z)
     b = mix64(z + GAMMA)
     u1 = (np.float64(a >> np.uint64(11)) + 0.5) * 1.1102230246251565e-16   # (0, 1)

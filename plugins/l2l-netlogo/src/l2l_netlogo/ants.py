@@ -1,0 +1,137 @@
+"""The ``netlogo-ants`` optimizee: ant colony foraging steered by spiking neural networks.
+
+The optimized parameters are the synaptic weights and integer delays of the network that all
+ants of a colony share (see :mod:`l2l_netlogo.network` for its layout). Fitness: ``food``
+(maximised) is the food returned to the nest within ``ticks`` minus ``waste_cost`` per wasted
+movement per ant; ``first_delivery`` (minimised, optional) is the tick of the first delivery
+(``ticks`` when none). The ``fitness`` key lists the objectives, in order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from l2l import MAX, MIN, ConfigError, Evaluation, Float, Int, Objectives, Optimizee, Space
+from l2l.space import Params
+
+from .engine import Outcome, PythonEngine
+from .network import Neurons, n_synapses
+from .rules import Rules
+from .workspace import find_netlogo, require_netlogo
+
+OBJECTIVES = {"food": MAX, "first_delivery": MIN}
+ENGINES = ("auto", "python", "netlogo")
+
+
+class AntColony(Optimizee):
+    """A colony of ``n_ants`` sharing one spiking controller (11 inputs, ``hidden`` hidden and
+    4 motor neurons; 250 synapses for ``hidden = 10``), weights in ``[-weight_bound,
+    weight_bound]``, delays in ``[1, max_delay]`` network steps.
+
+    ``engine``: ``"auto"`` (NetLogo when an installation is found, else the Python engine),
+    ``"python"`` or ``"netlogo"``; ``netlogo_home`` overrides ``NETLOGO_HOME``. The other keys
+    are the world's rules (see :class:`l2l_netlogo.rules.Rules`).
+    """
+
+    def __init__(self, engine: str = "auto", netlogo_home: str | None = None, n_ants: int = 15,
+                 ticks: int = 500, world_size: int = 41, hidden: int = 10, substeps: int = 5,
+                 weight_bound: float = 20.0, max_delay: int = 7,
+                 fitness: Sequence[str] = ("food",), waste_cost: float = 0.001,
+                 diffusion: float = 0.5, evaporation: float = 0.1, deposit: float = 60.0):
+        self.engine = engine
+        self.netlogo_home = netlogo_home
+        self.n_ants = n_ants
+        self.ticks = ticks
+        self.world_size = world_size
+        self.hidden = hidden
+        self.substeps = substeps
+        self.weight_bound = weight_bound
+        self.max_delay = max_delay
+        self.fitness = fitness
+        self.waste_cost = waste_cost
+        self.diffusion = diffusion
+        self.evaporation = evaporation
+        self.deposit = deposit
+
+    def rules(self) -> Rules:
+        """The simulation settings these keyword arguments describe."""
+        if int(self.max_delay) < 1:
+            raise ConfigError(f"netlogo-ants: max_delay must be at least 1, got {self.max_delay}")
+        return Rules(world_size=int(self.world_size), n_ants=int(self.n_ants), ticks=int(self.ticks),
+                     substeps=int(self.substeps), hidden=int(self.hidden),
+                     waste_cost=float(self.waste_cost), diffusion=float(self.diffusion),
+                     evaporation=float(self.evaporation), deposit=float(self.deposit),
+                     neurons=Neurons(max_delay=int(self.max_delay)))
+
+    def space(self) -> Space:
+        n = n_synapses(self.rules().hidden)
+        if float(self.weight_bound) <= 0:
+            raise ConfigError(f"netlogo-ants: weight_bound must be positive, got {self.weight_bound}")
+        return Space([Float("weights", -float(self.weight_bound), float(self.weight_bound), shape=(n,)),
+                      Int("delays", 1, int(self.max_delay), shape=(n,))])
+
+    def objectives(self) -> Objectives:
+        names = tuple(self.fitness or ())
+        bad = [n for n in names if n not in OBJECTIVES]
+        if not names or bad:
+            raise ConfigError(f"netlogo-ants: unknown objective(s) {bad or list(names)} "
+                              f"(choose from {', '.join(OBJECTIVES)})")
+        return Objectives(names, tuple(OBJECTIVES[n] for n in names))
+
+    # -- engines ---------------------------------------------------------------------------
+    def make_engine(self) -> Any:
+        """The engine ``engine`` asks for: a :class:`PythonEngine` or a NetLogo engine."""
+        if self.engine not in ENGINES:
+            raise ConfigError(f"netlogo-ants: unknown engine {self.engine!r} (use {', '.join(ENGINES)})")
+        rules = self.rules()
+        if self.engine == "python":
+            return PythonEngine(rules)
+        home: Path | None
+        if self.engine == "netlogo":
+            home = require_netlogo(self.netlogo_home, "netlogo-ants: engine = 'netlogo'")
+        else:
+            home = find_netlogo(self.netlogo_home)
+            if home is None:
+                return PythonEngine(rules)
+        from .netlogo_engine import NetLogoEngine
+
+        return NetLogoEngine(rules, home)
+
+    def setup(self) -> None:
+        self._engine = self.make_engine()
+
+    def teardown(self) -> None:
+        engine = getattr(self, "_engine", None)
+        if engine is not None and hasattr(engine, "close"):
+            engine.close()
+        self._engine = None
+
+    def _ready_engine(self) -> Any:
+        if getattr(self, "_engine", None) is None:
+            self.setup()
+        return self._engine
+
+    # -- evaluation ------------------------------------------------------------------------
+    def evaluate(self, params: Params, seed: int) -> Evaluation:
+        return self.evaluate_batch([params], [seed])[0]
+
+    def evaluate_batch(self, params: Sequence[Params], seeds: Sequence[int]) -> list[Evaluation]:
+        engine = self._ready_engine()
+        out = engine.run([p["weights"] for p in params], [p["delays"] for p in params],
+                         [int(s) for s in seeds])
+        return self.evaluations(out, engine.name)
+
+    def evaluations(self, out: Outcome, engine: str) -> list[Evaluation]:
+        """One :class:`Evaluation` per colony of ``out``."""
+        rules = self.rules()
+        food = out.fitness(rules)
+        values = {"food": food, "first_delivery": out.first_delivery.astype(float)}
+        names = self.objectives().names
+        return [Evaluation(fitness=tuple(float(values[n][i]) for n in names),
+                           info={"engine": engine, "delivered": int(out.delivered[i]),
+                                 "first_delivery": int(out.first_delivery[i]),
+                                 "wasted": float(out.wasted[i]), "walked": float(out.walked[i]),
+                                 "food_left": int(out.food_left[i]), "carried": int(out.carried[i]),
+                                 "spikes": int(out.spikes[i])})
+                for i in range(len(food))]

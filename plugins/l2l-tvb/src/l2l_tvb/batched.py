@@ -1,0 +1,145 @@
+"""The batched engine: many parameter sets of one TVB model integrated in one array program.
+
+:func:`simulate` prepares the arrays (connections in CSR order with delays in steps, per-instance
+parameters, noise keys, the initial history) and runs the CPU kernel (numba, ``batched_cpu``) or
+the GPU kernel (cupy, ``batched_gpu``). All instances of one call share the connectome, the
+conduction speed (hence the delays), ``dt`` and the coupling function; model parameters,
+coupling strength and noise amplitude differ per instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from l2l import ConfigError
+
+from .batched_models import COUPLINGS, ModelSpec
+from .connectome import Connectome
+from .rng import instance_key
+
+DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass
+class BatchResult:
+    """``samples[k, v, i, b]``: the average of state variable ``voi[v]`` of region i over the
+    k-th sampling period of instance b (after the discarded transient); ``state``: final state
+    (nsv, N, B)."""
+
+    samples: np.ndarray
+    state: np.ndarray
+
+
+def initial_history(spec: ModelSpec, n_regions: int, horizon: int, seed: int) -> np.ndarray:
+    """TVB-style random initial history (horizon, nsv, N): every slot drawn uniformly from the
+    model's ``state_variable_range`` and clipped to its bounds, from ``seed``."""
+    rng = np.random.default_rng([int(seed), 0x7B])
+    rng_lo, rng_hi = spec.state_range().T
+    hist = rng.uniform(rng_lo[None, :, None], rng_hi[None, :, None], size=(horizon, spec.nsv, n_regions))
+    return np.clip(hist, np.array(spec.lower)[None, :, None], np.array(spec.upper)[None, :, None])
+
+
+def csr(connectome: Connectome, speed: float, dt: float) -> tuple[np.ndarray, ...]:
+    """Afferent connections per region in TVB's order: row pointers, source columns, weights,
+    delays in steps; and the horizon (max delay + 1)."""
+    w = connectome.weights
+    rows, cols = np.nonzero(w)
+    idelays = connectome.delays_in_steps(speed, dt)
+    row_ptr = np.zeros(w.shape[0] + 1, dtype=np.int64)
+    np.add.at(row_ptr, rows + 1, 1)
+    return (np.cumsum(row_ptr), cols.astype(np.int64), w[rows, cols].astype(np.float64),
+            idelays[rows, cols].astype(np.int64), int(idelays.max()) + 1)
+
+
+def gpu_available() -> bool:
+    """Whether cupy imports and sees a CUDA device."""
+    try:
+        import cupy
+    except Exception:  # noqa: BLE001 - any import failure means no GPU path
+        return False
+    try:
+        return bool(cupy.cuda.is_available())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def resolve_device(device: str) -> str:
+    """``cpu``, ``gpu`` (ConfigError without a usable GPU) or ``auto`` (GPU when there is one)."""
+    if device == "cpu":
+        return "cpu"
+    if device == "gpu":
+        if not gpu_available():
+            raise ConfigError("device = 'gpu' was asked but no CUDA GPU is usable (cupy missing "
+                              "or cupy.cuda.is_available() is False); use device = 'cpu'")
+        return "gpu"
+    if device == "auto":
+        return "gpu" if gpu_available() else "cpu"
+    raise ConfigError(f"unknown device {device!r} (use 'cpu', 'gpu' or 'auto')")
+
+
+def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Sequence[int], *,
+             params: Mapping[str, np.ndarray | float] | None = None, coupling: str = "Linear",
+             coupling_a: np.ndarray | float = 0.00390625, coupling_b: np.ndarray | float = 0.0,
+             speed: float = 3.0, dt: float = 0.1, nsig: np.ndarray | float = 0.0,
+             history: np.ndarray | None = None, voi: Sequence[str] | None = None,
+             istep: int = 1, skip_samples: int = 0, dtype: str = "float64",
+             device: str = "cpu") -> BatchResult:
+    """Integrate ``len(seeds)`` instances for ``n_steps`` steps of ``dt`` ms with Heun.
+
+    ``params``: model parameters, each a scalar or one value per instance (others: TVB
+    defaults). ``nsig``: TVB's additive-noise ``nsig``, scalar, per instance (B,), or per state
+    variable and instance (nsv, B); all zero gives deterministic Heun. ``history``: initial
+    history (horizon, nsv, N, B) as TVB's ``initial_conditions`` (default: random from each
+    seed, :func:`initial_history`). ``voi``: state variables to record (default: the first).
+    """
+    n_inst = len(seeds)
+    if coupling not in COUPLINGS:
+        raise ConfigError(f"batched engine: coupling {coupling!r} not supported (use {', '.join(COUPLINGS)})")
+    if dtype not in DTYPES:
+        raise ConfigError(f"dtype {dtype!r} not supported (use {', '.join(DTYPES)})")
+    if n_steps < 1 or istep < 1 or n_steps // istep <= skip_samples:
+        raise ConfigError("simulation too short: no samples left after the transient")
+    unknown = set(params or {}) - set(spec.params)
+    if unknown:
+        raise ConfigError(f"model {spec.name}: unknown parameter(s) {sorted(unknown)} (known: {', '.join(spec.params)})")
+    voi = tuple(voi or spec.state_variables[:1])
+    bad = [v for v in voi if v not in spec.state_variables]
+    if bad:
+        raise ConfigError(f"model {spec.name}: no state variable(s) {bad} (has {spec.state_variables})")
+    real = DTYPES[dtype]
+    row_ptr, cols, weights, delays, horizon = csr(connectome, speed, dt)
+    n = connectome.n_regions
+    defaults = spec.defaults()
+    values = {**defaults, **(params or {})}
+    p = np.stack([np.broadcast_to(np.asarray(values[k], dtype=float), (n_inst,)) for k in spec.params])
+    sig = np.sqrt(2.0 * np.broadcast_to(np.asarray(nsig, dtype=float).reshape(
+        (-1, n_inst) if np.ndim(nsig) == 2 else (1, -1)), (spec.nsv, n_inst)))
+    if history is None:
+        history = np.stack([initial_history(spec, n, horizon, s) for s in seeds], axis=-1)
+    if history.shape != (horizon, spec.nsv, n, n_inst):
+        raise ConfigError(f"initial history has shape {history.shape}, expected {(horizon, spec.nsv, n, n_inst)}")
+    cvars = np.array(spec.cvars, dtype=np.int64)
+    buf = np.zeros((horizon + 1, len(cvars), n, n_inst), dtype=real)
+    buf[:horizon] = history[:, cvars]
+    state = np.array(history[horizon - 1], dtype=real, order="C")
+    keys = np.array([instance_key(int(s)) for s in seeds], dtype=np.uint64)
+    n_samples = n_steps // istep - skip_samples
+    out = np.zeros((n_samples, len(voi), n, n_inst), dtype=real)
+    args = (spec.kernel_id, COUPLINGS[coupling], state, buf, horizon - 1, int(n_steps), row_ptr, cols,
+            weights, delays, cvars, np.broadcast_to(np.asarray(coupling_a, float), (n_inst,)).copy(),
+            np.broadcast_to(np.asarray(coupling_b, float), (n_inst,)).copy(), p, float(dt),
+            np.ascontiguousarray(sig), keys, np.array(spec.lower), np.array(spec.upper),
+            np.array([spec.state_variables.index(v) for v in voi], dtype=np.int64), int(istep),
+            int(skip_samples), out)
+    if resolve_device(device) == "gpu":
+        from .batched_gpu import heun_batch_gpu
+
+        state, out = heun_batch_gpu(*args)
+    else:
+        from .batched_cpu import heun_batch
+
+        heun_batch(*args)
+    return BatchResult(samples=out, state=state)

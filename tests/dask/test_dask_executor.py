@@ -1,0 +1,166 @@
+"""The dask executor: same runs as serial/process, failure semantics, worker loss, per-worker
+setup, a local cluster and a running scheduler, and no processes left behind."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import dask
+import pytest
+from distributed import Client, LocalCluster
+from l2l import ConfigError, Experiment, ExecutorError, Task, build
+from l2l_dask import DaskExecutor
+from l2l_dask.executor import LOCAL_SCHEDULER
+from dask_parts import BadSetup, Trouble
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _assert_gone(pids: set[int], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        left = {p for p in pids if _alive(p)}
+        if not left:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"processes left behind: {sorted(left)}")
+
+
+def _pid(worker: str) -> int:
+    return int(worker.rsplit(":", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A running two-worker cluster reached by address, as a remote one would be."""
+    with dask.config.set(LOCAL_SCHEDULER):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    with Client(cluster) as client:
+        worker_pids = set(client.run(os.getpid).values())
+    yield cluster.scheduler_address
+    cluster.close()
+    _assert_gone(worker_pids)
+
+
+def _fitnesses(executor) -> tuple[list[float], list[tuple]]:
+    exp = Experiment(build("optimizee", "function", function="rastrigin", dimension=3, noise=0.1),
+                     build("optimizer", "ga", population=12), executor, seed=3, generations=3)
+    result = exp.run()
+    assert result.status == "finished"
+    return result.history, [i.evaluation.fitness for i in exp.store.individuals(result.run_id)]
+
+
+def test_dask_gives_the_same_run_as_serial_and_process(scheduler):
+    serial = _fitnesses(build("executor", "serial"))
+    assert _fitnesses(build("executor", "process", workers=2)) == serial
+    assert _fitnesses(DaskExecutor(address=scheduler, timeout=30.0)) == serial
+    assert _fitnesses(DaskExecutor(address=scheduler, isolate=False, chunk=1)) == serial
+
+
+def test_local_cluster_runs_and_leaves_nothing_behind(tmp_path):
+    exp = Experiment(Trouble(marker_dir=str(tmp_path)), build("optimizer", "ga", population=16),
+                     DaskExecutor(workers=2), seed=1, generations=3)
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == 48
+    # one evaluation child per Dask worker, each set up once
+    markers = {int(m.name.split("-")[1]): m.read_text() for m in tmp_path.iterdir()}
+    assert len(markers) == 2 and set(markers.values()) == {"setup\n"}
+    children = {_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
+    assert children == set(markers)
+    _assert_gone(children)
+
+
+def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(scheduler, tmp_path):
+    optimizee = Trouble(crash_below=0.1, hang_below=0.2, raise_below=0.3, nan_below=0.4,
+                        marker_dir=str(tmp_path))
+    xs = [0.05, 0.15, 0.25, 0.35, 0.5, 0.7, 0.95, 0.02]
+    ex = DaskExecutor(address=scheduler, timeout=1.0, chunk=4)
+    t0 = time.monotonic()
+    ex.start(optimizee)
+    try:
+        out = {t.index: ev for t, ev in ex.map([Task(i, {"x": x}, i) for i, x in enumerate(xs)])}
+    finally:
+        ex.close()
+    assert time.monotonic() - t0 < 30
+    assert sorted(out) == list(range(len(xs)))
+    assert "died (exit code 7)" in out[0].error and "died (exit code 7)" in out[7].error
+    assert out[1].error.startswith("timeout: evaluation exceeded 1 s")
+    assert out[2].error.startswith("ValueError: x=0.250 is too small")
+    assert out[3].error == "non-finite fitness (nan,)"
+    for i in (4, 5, 6):
+        assert out[i].ok and out[i].fitness == pytest.approx(((xs[i] - 0.7) ** 2,))
+    markers = list(tmp_path.iterdir())
+    assert all(m.read_text() == "setup\n" for m in markers)
+    # the cluster lives on, but this run's evaluation children are stopped at close()
+    _assert_gone({int(m.name.split("-")[1]) for m in markers})
+
+    exp = Experiment(optimizee, build("optimizer", "ga", population=8),
+                     DaskExecutor(address=scheduler, timeout=1.0), seed=0, generations=2)
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == 16
+    failed = [i.evaluation for i in exp.store.individuals(result.run_id) if not i.evaluation.ok]
+    assert failed and all(ev.error for ev in failed)
+
+
+def test_a_lost_worker_fails_only_its_evaluation(scheduler, tmp_path):
+    # without isolation the crash takes the Dask worker down: Dask re-runs the chunk once, the
+    # executor then splits it, and only the culprit ends as failed
+    ex = DaskExecutor(address=scheduler, isolate=False, chunk=4)
+    ex.start(Trouble(crash_below=0.1))
+    try:
+        xs = [0.5, 0.05, 0.6, 0.9]
+        out = {t.index: ev for t, ev in ex.map([Task(i, {"x": x}, i) for i, x in enumerate(xs)])}
+    finally:
+        ex.close()
+    assert out[1].status == "failed" and out[1].error.startswith("dask worker lost")
+    assert all(out[i].ok for i in (0, 2, 3))
+    with Client(scheduler) as client:  # the nanny replaced the lost workers
+        client.wait_for_workers(2, timeout=30)
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_setup_runs_once_per_worker(scheduler, tmp_path, isolate):
+    exp = Experiment(Trouble(marker_dir=str(tmp_path)), build("optimizer", "ga", population=16),
+                     DaskExecutor(address=scheduler, isolate=isolate), seed=1, generations=3)
+    result = exp.run()
+    assert result.evaluations == 48
+    markers = {int(m.name.split("-")[1]): m.read_text() for m in tmp_path.iterdir()}
+    assert set(markers.values()) == {"setup\n"}
+    workers = {_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
+    assert workers == set(markers) and 1 <= len(workers) <= 2
+
+
+def test_setup_failure_is_a_clear_error(scheduler):
+    exp = Experiment(BadSetup(), build("optimizer", "ga", population=4),
+                     DaskExecutor(address=scheduler), generations=1)
+    with pytest.raises(ExecutorError, match="no simulator here"):
+        exp.run()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"workers": 0}, "workers must be at least 1"),
+    ({"address": "localhost:8786"}, "should look like 'tcp://host:port'"),
+    ({"address": "tcp://127.0.0.1:9"}, "cannot reach the scheduler"),
+    ({"timeout": -1.0}, "timeout must be positive"),
+    ({"timeout": 5.0, "isolate": False}, "timeout needs isolate"),
+    ({"chunk": 0}, "chunk must be at least 1"),
+    ({"start_method": "thread"}, "unknown start_method"),
+])
+def test_bad_settings(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        DaskExecutor(**kwargs).start(Trouble())
+
+
+def test_registered_as_dask():
+    assert isinstance(build("executor", "dask", workers=2), DaskExecutor)

@@ -1,0 +1,203 @@
+"""The mpi executor: same runs as serial/process, failure semantics, per-worker setup, NEST
+under a launcher, the mpiexec launch path, and no processes left behind."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from l2l import ConfigError, Experiment, ExecutorError, Store, Task, build
+from l2l_mpi import MPIExecutor
+from l2l_mpi.environment import wheel_mpiexec
+from mpi_parts import BadSetup, TinyNest, Trouble, launcher_variables
+
+HERE = Path(__file__).resolve().parent
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _descendants(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {p for p, pp in parents.items() if pp in frontier} - found
+        found |= frontier
+    return {p for p in found if _alive(p)}
+
+
+def _mpi_processes() -> set[int]:
+    """Worker ranks still running (the singleton's mpiexec lives as long as this process)."""
+    out = set()
+    for pid in _descendants(os.getpid()):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"mpi4py.futures.server" in cmd:
+            out.add(pid)
+    return out
+
+
+def _assert_gone(pids: set[int], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        left = {p for p in pids if _alive(p)} | _mpi_processes()
+        if not left:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"processes left behind: {sorted(left)}")
+
+
+def _pid(worker: str) -> int:
+    return int(worker.rsplit(":", 1)[1])
+
+
+def _fitnesses(executor) -> tuple[list[float], list[tuple]]:
+    exp = Experiment(build("optimizee", "function", function="rastrigin", dimension=3, noise=0.1),
+                     build("optimizer", "ga", population=12), executor, seed=3, generations=3)
+    result = exp.run()
+    assert result.status == "finished"
+    return result.history, [i.evaluation.fitness for i in exp.store.individuals(result.run_id)]
+
+
+def test_mpi_gives_the_same_run_as_serial_and_process():
+    serial = _fitnesses(build("executor", "serial"))
+    assert _fitnesses(build("executor", "process", workers=2)) == serial
+    assert _fitnesses(MPIExecutor(workers=2, timeout=30.0)) == serial
+    assert _fitnesses(MPIExecutor(workers=2, isolate=False, chunk=1)) == serial
+    _assert_gone(set())
+
+
+def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(tmp_path):
+    optimizee = Trouble(crash_below=0.1, hang_below=0.2, raise_below=0.3, nan_below=0.4,
+                        marker_dir=str(tmp_path))
+    xs = [0.05, 0.15, 0.25, 0.35, 0.5, 0.7, 0.95, 0.02]
+    ex = MPIExecutor(workers=2, timeout=1.0, chunk=4)
+    t0 = time.monotonic()
+    ex.start(optimizee)
+    try:
+        out = {t.index: ev for t, ev in ex.map([Task(i, {"x": x}, i) for i, x in enumerate(xs)])}
+        assert sorted(out) == list(range(len(xs)))
+        assert "died (exit code 7)" in out[0].error and "died (exit code 7)" in out[7].error
+        assert out[1].error.startswith("timeout: evaluation exceeded 1 s")
+        assert out[2].error.startswith("ValueError: x=0.250 is too small")
+        assert out[3].error == "non-finite fitness (nan,)"
+        for i in (4, 5, 6):
+            assert out[i].ok and out[i].fitness == pytest.approx(((xs[i] - 0.7) ** 2,))
+        assert not any(out[i].ok for i in range(4)) and not out[7].ok
+        children = {_pid(ev.worker) for ev in out.values()}
+    finally:
+        ex.close()
+    assert time.monotonic() - t0 < 30
+    # each replaced child (two crashes, one timeout) set the optimizee up once, like the others
+    markers = list(tmp_path.iterdir())
+    assert all(m.read_text() == "setup\n" for m in markers)
+    assert {int(m.name.split("-")[1]) for m in markers} >= children
+    _assert_gone(children | {int(m.name.split("-")[1]) for m in markers})
+
+    exp = Experiment(optimizee, build("optimizer", "ga", population=8),
+                     MPIExecutor(workers=2, timeout=1.0), seed=0, generations=2)
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == 16
+    failed = [i.evaluation for i in exp.store.individuals(result.run_id) if not i.evaluation.ok]
+    assert failed and all(ev.error for ev in failed)
+
+
+@pytest.mark.parametrize("isolate", [True, False])
+def test_setup_runs_once_per_worker(tmp_path, isolate):
+    exp = Experiment(Trouble(marker_dir=str(tmp_path)), build("optimizer", "ga", population=16),
+                     MPIExecutor(workers=2, isolate=isolate), seed=1, generations=3)
+    result = exp.run()
+    assert result.evaluations == 48
+    markers = {int(m.name.split("-")[1]): m.read_text() for m in tmp_path.iterdir()}
+    assert len(markers) == 2 and set(markers.values()) == {"setup\n"}
+    workers = {_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
+    assert workers == set(markers)
+    _assert_gone(workers)
+
+
+def test_nest_runs_in_workers_of_an_mpi_job():
+    pytest.importorskip("nest")
+    ex = MPIExecutor(workers=2)
+    ex.start(Trouble())
+    try:
+        # the worker ranks do carry the launcher's variables that make NEST's wheel exit ...
+        assert any(v.startswith(("PMI_RANK", "PMIX_RANK", "MPI_LOCALNRANKS"))
+                   for v in ex._pool.submit(launcher_variables).result())
+    finally:
+        ex.close()
+    # ... and still NEST simulates in them
+    exp = Experiment(TinyNest(sim_ms=100.0), build("optimizer", "ga", population=4),
+                     MPIExecutor(workers=2, timeout=60.0), seed=2, generations=2)
+    result = exp.run()
+    evaluations = [i.evaluation for i in exp.store.individuals(result.run_id)]
+    assert result.status == "finished" and len(evaluations) == 8
+    assert all(ev.ok for ev in evaluations), [ev.error for ev in evaluations]
+    assert len({ev.fitness for ev in evaluations}) > 1  # the weight changes the rate
+
+
+def test_launched_with_mpiexec_rank0_coordinates(tmp_path):
+    mpiexec = wheel_mpiexec()
+    assert mpiexec is not None, "the mpich wheel provides mpiexec in the environment's bin"
+    config = HERE.parents[1] / "plugins" / "l2l-mpi" / "examples" / "sphere-mpi.toml"
+    db = tmp_path / "runs.db"
+    env = {**os.environ, "PATH": f"{mpiexec.parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([str(mpiexec), "-n", "3", sys.executable, "-m", "mpi4py.futures",
+                           "-m", "l2l", "run", str(config), "--executor", "mpi", "--store", str(db),
+                           "--generations", "2"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with sqlite3.connect(db) as con:
+        workers = {w for (w,) in con.execute("SELECT DISTINCT worker FROM evaluations")}
+        assert con.execute("SELECT status FROM runs").fetchall() == [("finished",)]
+    assert len(workers) == 2  # one evaluation child per worker rank (ranks 1 and 2)
+    with Store(str(db)) as store:
+        launched = [i.evaluation.fitness for i in store.individuals(1)]
+    exp = Experiment(build("optimizee", "function", function="rastrigin", dimension=4, cost=0.002),
+                     build("optimizer", "ga", population=32), build("executor", "serial"),
+                     seed=7, generations=2)
+    result = exp.run()
+    assert launched == [i.evaluation.fitness for i in exp.store.individuals(result.run_id)]
+    _assert_gone(set())
+
+
+def test_setup_failure_is_a_clear_error():
+    exp = Experiment(BadSetup(), build("optimizer", "ga", population=4),
+                     MPIExecutor(workers=1), generations=1)
+    with pytest.raises(ExecutorError, match="no simulator here"):
+        exp.run()
+    _assert_gone(set())
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"workers": 0}, "workers must be at least 1"),
+    ({"timeout": -1.0}, "timeout must be positive"),
+    ({"timeout": 5.0, "isolate": False}, "timeout needs isolate"),
+    ({"chunk": 0}, "chunk must be at least 1"),
+    ({"start_method": "thread"}, "unknown start_method"),
+])
+def test_bad_settings(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        MPIExecutor(**kwargs).start(Trouble())
+
+
+def test_registered_as_mpi():
+    assert isinstance(build("executor", "mpi", workers=2), MPIExecutor)

@@ -1,0 +1,129 @@
+"""The ``tvb-fc`` optimizee: both engines, objectives, targets, BOLD, batch path, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from l2l import ConfigError, Experiment, build, get_plugins
+from l2l.executor import Task, run_tasks
+from l2l_tvb import TvbFc
+
+FAST = dict(connectivity=76, simulation_length=400.0, transient=100.0, dt=0.5, period=2.0,
+            speed=10.0, nsig=0.01)
+
+
+def test_registered_through_the_entry_point():
+    assert get_plugins().get("optimizees", "tvb-fc") is TvbFc
+
+
+def test_batched_engine_scores_sc_fc_correlation_for_a_chunk():
+    opt = TvbFc(parameters={"coupling": {"low": 0.0, "high": 0.2}}, **FAST)
+    opt.setup()
+    assert opt.has_batch()
+    assert opt.objectives().names == ("fc_corr",) and opt.objectives().directions == ("max",)
+    tasks = [Task(i, {"coupling": c}, 10 + i) for i, c in enumerate([0.0, 0.05, 0.1])]
+    evs = run_tasks(opt, tasks)
+    assert all(e.ok for e in evs), [e.error for e in evs]
+    corr = [e.fitness[0] for e in evs]
+    assert all(-1.0 <= c <= 1.0 for c in corr)
+    # uncoupled regions are uncorrelated; coupling through the SC makes FC follow SC
+    assert abs(corr[0]) < 0.1 and corr[2] > corr[0] + 0.15
+    assert evs[0].observation.shape == (76 * 75 // 2,)
+    # one parameter set alone gives the same result as inside the chunk
+    alone = opt.evaluate({"coupling": 0.05}, 11)
+    assert alone.fitness == evs[1].fitness
+
+
+def test_tvb_engine_runs_any_tvb_model():
+    opt = TvbFc(engine="tvb", model="JansenRit", parameters={"coupling": {"low": 0.0, "high": 0.05}},
+                coupling="SigmoidalJansenRit", integrator="HeunStochastic", connectivity=68,
+                simulation_length=300.0, transient=100.0, dt=0.1, period=2.0, nsig=1e-5)
+    opt.setup()
+    ev = opt.evaluate({"coupling": 0.01}, 3)
+    assert np.isfinite(ev.fitness[0]) and -1 <= ev.fitness[0] <= 1
+
+
+def test_both_engines_agree_on_sc_fc_correlation():
+    kw = dict(parameters={"coupling": {"low": 0.0, "high": 0.2}}, model="Generic2dOscillator",
+              connectivity=76, simulation_length=3000.0, transient=500.0, dt=0.5, period=5.0,
+              speed=10.0, nsig=0.01)
+    b, t = TvbFc(engine="batched", **kw), TvbFc(engine="tvb", **kw)
+    b.setup(), t.setup()
+    fb = [e.fitness[0] for e in b.evaluate_batch([{"coupling": 0.1}] * 2, [1, 2])]
+    ft = [t.evaluate({"coupling": 0.1}, s).fitness[0] for s in (1, 2)]
+    assert abs(np.mean(fb) - np.mean(ft)) < 0.1
+    assert np.mean(fb) > 0.2
+
+
+def test_speed_and_model_parameters_per_instance():
+    opt = TvbFc(parameters={"coupling": {"low": 0.0, "high": 1.0}, "speed": {"low": 1.0, "high": 20.0},
+                            "a": {"low": -3.0, "high": 0.0}}, **FAST)
+    opt.setup()
+    ps = [{"coupling": 0.1, "speed": 5.0, "a": -2.0}, {"coupling": 0.1, "speed": 20.0, "a": -2.0},
+          {"coupling": 0.1, "speed": 5.0, "a": -1.0}]
+    evs = opt.evaluate_batch(ps, [4, 4, 4])
+    assert all(e.ok for e in evs)
+    assert len({e.fitness for e in evs}) == 3
+    assert opt.evaluate(ps[1], 4).fitness == evs[1].fitness  # speed groups run separately
+
+
+def test_empirical_target_and_distance_objective(tmp_path):
+    rng = np.random.default_rng(0)
+    m = rng.uniform(-1, 1, (76, 76))
+    target = (m + m.T) / 2
+    path = tmp_path / "fc.csv"
+    np.savetxt(path, target, delimiter=",")
+    opt = TvbFc(parameters={"coupling": {"low": 0.0, "high": 1.0}}, target=str(path),
+                distance="ks", **FAST)
+    opt.setup()
+    assert opt.objectives().names == ("fc_corr", "fc_ks")
+    np.testing.assert_allclose(opt.targets(), target[np.triu_indices(76, 1)])
+    ev = opt.evaluate({"coupling": 0.1}, 1)
+    assert len(ev.fitness) == 2 and 0.0 <= ev.fitness[1] <= 1.0
+    assert abs(ev.fitness[0]) < 0.2  # a random target is not matched
+
+
+def test_bold_monitor_on_both_engines():
+    kw = dict(parameters={"coupling": {"low": 0.0, "high": 1.0}}, monitor="Bold", bold_period=200.0,
+              connectivity=68, simulation_length=4000.0, transient=1000.0, dt=0.5, speed=10.0, nsig=0.01)
+    b = TvbFc(**kw)
+    b.setup()
+    ev = b.evaluate({"coupling": 0.1}, 2)
+    assert ev.ok and np.isfinite(ev.fitness[0])
+    t = TvbFc(engine="tvb", **kw)
+    t.setup()
+    assert np.isfinite(t.evaluate({"coupling": 0.1}, 2).fitness[0])
+
+
+def test_user_connectome_files(tmp_path, conn76):
+    np.savetxt(tmp_path / "w.txt", conn76.weights)
+    np.save(tmp_path / "tl.npy", conn76.tract_lengths)
+    opt = TvbFc(parameters={"coupling": {"low": 0.0, "high": 1.0}}, weights=str(tmp_path / "w.txt"),
+                tract_lengths=str(tmp_path / "tl.npy"), **{**FAST, "connectivity": 68})
+    opt.setup()
+    ref = TvbFc(parameters={"coupling": {"low": 0.0, "high": 1.0}}, **FAST)
+    ref.setup()
+    assert opt.evaluate({"coupling": 0.1}, 1).fitness == pytest.approx(ref.evaluate({"coupling": 0.1}, 1).fitness)
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        TvbFc(parameters={"bogus": {"low": 0, "high": 1}}).setup()
+    with pytest.raises(ConfigError, match="not supported"):
+        TvbFc(model="Epileptor").setup()
+    with pytest.raises(ConfigError, match="integrator"):
+        TvbFc(integrator="RungeKutta4thOrderDeterministic").setup()
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        TvbFc(device="gpu").setup()
+    with pytest.raises(ConfigError, match="ships"):
+        TvbFc(connectivity=77).setup()
+    with pytest.raises(ConfigError, match="unknown model"):
+        TvbFc(engine="tvb", model="NoSuchModel").setup()
+
+
+def test_experiment_with_ga_improves_fit():
+    opt = build("optimizee", "tvb-fc", parameters={"coupling": {"low": 0.0, "high": 0.2}}, **FAST)
+    result = Experiment(opt, build("optimizer", "ga", population=8), seed=1, generations=2).run()
+    assert 0.0 <= result.best.params["coupling"] <= 0.2
+    assert result.best_fitness[0] > 0.2
