@@ -135,10 +135,11 @@ def run_optuna(name: str, function: str, seed: int, budget: int) -> np.ndarray:
     return values
 
 
-def runs_for(method: str, function: str, seeds: int) -> dict:
-    """Run ``method`` on ``function`` at every budget; the cache entry."""
-    entry: dict = {"budgets": {}}
-    for budget in BUDGETS:
+def runs_for(method: str, function: str, seeds: int, budgets: tuple[int, ...],
+             entry: dict) -> dict:
+    """Run ``method`` on ``function`` at ``budgets``, updating its cache entry."""
+    entry.setdefault("budgets", {})
+    for budget in budgets:
         n = seeds if method in OURS else PEER_SEEDS[method].get(budget, 0)
         n = min(n, seeds)
         if function in SHIFTED and method in PEERS and budget != BUDGETS[0]:
@@ -180,17 +181,19 @@ def load_cache() -> dict:
     return json.loads(CACHE.read_text()) if CACHE.exists() else {"runs": {}, "sessions": []}
 
 
-def run(methods: list[str], functions: list[str], seeds: int) -> None:
+def run(methods: list[str], functions: list[str], seeds: int, budgets: tuple[int, ...]) -> None:
     cache = load_cache()
     load = os.getloadavg()
     cache["sessions"].append({"date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
                               "methods": methods, "functions": functions, "seeds": seeds,
+                              "budgets": list(budgets),
                               "loadavg_at_start": [round(x, 2) for x in load]})
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load average {load[0]:.1f} (shared with other jobs); serial, one process")
     for method in methods:
         for function in functions:
-            cache["runs"].setdefault(method, {})[function] = runs_for(method, function, seeds)
+            entry = cache["runs"].setdefault(method, {}).setdefault(function, {})
+            runs_for(method, function, seeds, budgets, entry)
             CACHE.write_text(json.dumps(cache))
 
 
@@ -308,6 +311,8 @@ def main() -> None:
                         help="comma-separated: l2l (all ours), our names, or " + ", ".join(PEERS))
     parser.add_argument("--functions", default=",".join(FUNCTION_NAMES + SHIFTED))
     parser.add_argument("--seeds", type=int, default=10, help="at most this many seeds")
+    parser.add_argument("--budgets", default="2000,20000",
+                        help="peers: which budgets to run (ours always run 20,000)")
     parser.add_argument("--report", action="store_true", help="only write the table and plot")
     parser.add_argument("--fresh", action="store_true", help="discard the cache first")
     args = parser.parse_args()
@@ -322,7 +327,9 @@ def main() -> None:
     unknown = [m for m in methods if m not in OURS + PEERS]
     if unknown:
         parser.error(f"unknown methods {unknown}")
-    run(methods, args.functions.split(","), args.seeds)
+    budgets = tuple(int(b) for b in args.budgets.split(","))
+    run(methods, args.functions.split(","), args.seeds,
+        tuple(BUDGETS) if all(m in OURS for m in methods) else budgets)
 
 
 if __name__ == "__main__":

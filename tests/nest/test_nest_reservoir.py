@@ -98,11 +98,11 @@ def test_validate_and_test_use_held_out_images(tiny_reservoir):
 
 def test_short_enkf_run_improves_accuracy(tiny_reservoir):
     opt = ReservoirDigits(**tiny_reservoir)
-    enkf = build("optimizer", "enkf", population=60, gamma=0.1)
+    enkf = build("optimizer", "enkf", population=100, gamma=0.1)
     result = Experiment(opt, enkf, seed=0, generations=5).run()
     # history: best loss (mse - accuracy) so far, after each generation
     assert result.history[-1] < result.history[0] - 0.05
-    assert result.best.evaluation.fitness[0] >= 0.25  # chance is 0.1
+    assert result.best.evaluation.fitness[0] >= 0.3  # chance is 0.1
 
 
 @pytest.mark.parametrize("bad", [dict(n_readout_sources=100), dict(presentation_ms=50.05),

@@ -35,7 +35,7 @@ def l2l_register_optimizers(registry: Registry) -> None:
 
     Fires once, when plugins are discovered (on the first use of the plugin manager).
     ``registry.add(name, cls)`` makes ``cls`` available under ``name`` in configs
-    (``[optimizer] name = ...``) and in :func:`l2l.build_optimizer`. The class must follow
+    (``[optimizer] name = ...``) and in ``l2l.build("optimizer", name)``. The class must follow
     :class:`l2l.Optimizer` (``l2l.testing.check_optimizer`` verifies it).
 
     Example::
