@@ -59,7 +59,8 @@ LABELS = {"ngopt": "nevergrad NGOpt", "ng-cma": "nevergrad CMA", "optuna-cma": "
 PEER_SEEDS = {"ngopt": {2000: 10, 20000: 3}, "ng-cma": {2000: 10, 20000: 3},
               "optuna-cma": {2000: 10, 20000: 2}, "optuna-tpe": {2000: 10}}
 WHY_FEWER = {"ng-cma": "~2 ms per evaluation in nevergrad's ask/tell: 44 s per 20,000 run",
-             "ngopt": "as nevergrad CMA",
+             "ngopt": "as nevergrad CMA (it fails anyway: its meta-model calls float() on a "
+                      "1-element array, a TypeError with numpy 2)",
              "optuna-cma": "optuna's per-trial cost grows with the number of trials",
              "optuna-tpe": "TPE takes ~21 s per 2,000 evaluations and grows quadratically: "
                            "not run at 20,000"}
@@ -139,6 +140,8 @@ def runs_for(method: str, function: str, seeds: int, budgets: tuple[int, ...],
              entry: dict) -> dict:
     """Run ``method`` on ``function`` at ``budgets``, updating its cache entry."""
     entry.setdefault("budgets", {})
+    if method in OURS:
+        entry["budgets"].pop(str(BUDGETS[0]), None)  # refilled from the 20,000 runs
     for budget in budgets:
         n = seeds if method in OURS else PEER_SEEDS[method].get(budget, 0)
         n = min(n, seeds)
@@ -199,7 +202,7 @@ def run(methods: list[str], functions: list[str], seeds: int, budgets: tuple[int
 
 def fmt(finals: list[float]) -> str:
     q1, med, q3 = np.percentile(finals, [25, 50, 75])
-    return f"{med:.3g} [{q1:.2g}, {q3:.2g}]"
+    return f"{med:.3g} [{q1:.3g}, {q3:.3g}]"
 
 
 def table(cache: dict) -> str:
@@ -232,7 +235,7 @@ def section(cache: dict, names: tuple[str, ...], budget: int, title: str) -> str
                     continue
                 seeds.add(str(b["seeds"]))
                 if not b["finals"]:
-                    cells.append(f"fails ({b['errors'][0][:60]})")
+                    cells.append(f"fails ({len(b['errors'])} of {b['seeds']} seeds, see notes)")
                     continue
                 text = fmt(b["finals"])
                 med = np.median(b["finals"])
@@ -264,7 +267,8 @@ def plot(cache: dict, path: Path) -> None:
     for ax, f in zip(axes.ravel(), FUNCTION_NAMES):
         for m in (*OURS, *PEERS):
             entry = runs.get(m, {}).get(f, {}).get("budgets", {})
-            b = entry.get(budget) if entry.get(budget, {}).get("curves") else entry.get(str(BUDGETS[0]))
+            b = entry.get(budget) if entry.get(budget, {}).get("curves") \
+                else entry.get(str(BUDGETS[0]))
             if not b or not b.get("curves"):
                 continue
             med = np.median(np.array(b["curves"]), axis=0)
@@ -298,6 +302,10 @@ def report() -> None:
              "Sessions (parts of this run): " + "; ".join(
                  f"{s['date']} {','.join(s['methods'])} on {','.join(s['functions'])} "
                  f"(load {s['loadavg_at_start'][0]})" for s in cache["sessions"]) + ".", ""]
+    errors = sorted({f"{LABELS[m]}: {err}" for m, per in cache["runs"].items()
+                     for entry in per.values() for b in entry["budgets"].values()
+                     for err in b.get("errors", [])})
+    notes += ["Failures of peers: " + ("; ".join(errors) if errors else "none") + ".", ""]
     text = "\n".join(notes) + "\n" + table(cache)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "optimizers.md").write_text(text + "\n")

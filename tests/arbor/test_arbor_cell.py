@@ -6,10 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
-
 from l2l import ConfigError, Evaluation, Individual, Task, build, run_tasks
 from l2l_arbor import ArborCell
-
 
 TRUE = {"gnabar": 0.12, "gkbar": 0.036}
 
@@ -72,7 +70,8 @@ def test_true_parameters_score_zero(make):
     assert ev.ok and ev.fitness == (0.0,) * 12
     off = opt.evaluate({"gnabar": 0.2, "gkbar": 0.02}, 0)
     assert off.ok and sum(off.fitness) > 5.0
-    assert off.observation.shape == (12,) and np.allclose(opt.targets(), opt.evaluate(dict(TRUE), 0).observation)
+    assert off.observation.shape == (12,)
+    assert np.allclose(opt.targets(), opt.evaluate(dict(TRUE), 0).observation)
 
 
 def test_batch_path_gives_the_same_traces_as_one_at_a_time(make):
@@ -173,7 +172,8 @@ def test_swc_morphology_regions_and_settings(swc_file):
     _, target = opt.target()
     assert target[0, 0].max() > 0.0  # the soma fires
     assert target[0, 1].max() < target[0, 0].max()  # attenuated in the apical dendrite
-    _, v = opt.traces([{"gna": 0.15, "cm_dend": 1.0, "ek": -77.0}, {"gna": 0.15, "cm_dend": 3.0, "ek": -77.0}])
+    _, v = opt.traces([{"gna": 0.15, "cm_dend": 1.0, "ek": -77.0},
+                       {"gna": 0.15, "cm_dend": 3.0, "ek": -77.0}])
     np.testing.assert_allclose(v[0], target, atol=1e-9)
     assert np.abs(v[1, 0, 1] - v[0, 0, 1]).max() > 1.0  # dendritic cm changes the dendrite
 
@@ -222,6 +222,8 @@ def test_allen_format_fit(swc_file, allen_fit_file):
     ({"cv_policy": "(no-such-policy 3)"}, "cv_policy"),
     ({"geometry": {"soma_radius": -1.0}}, "radii must be positive"),
     ({"dt": 0.0}, "dt must be positive"),
+    ({"recordings": {"tuft": '(on-components 0.5 (region "apic"))'}}, "names no location"),
+    ({"stimulus_location": '(location 9 0.5)'}, "stimulus location"),
     ({"threads": 0}, "threads must be at least 1"),
     ({"features": ["Spikecount", "ISI_CV"],
       "protocols": [{"amplitude": 0.0, "start": 10.0, "duration": 60.0}]}, "undefined in the target"),
@@ -264,3 +266,95 @@ def test_report_figure_hook(make, tmp_path):
     assert plugin.l2l_report_figures("function", opt, best, tmp_path) is None
     paths = plugin.l2l_report_figures("arbor-cell", opt, best, tmp_path)
     assert len(paths) == 1 and paths[0].suffix == ".png" and paths[0].stat().st_size > 10_000
+
+
+def test_conforms_to_the_optimizee_contract(make):
+    from l2l.testing import check_optimizee
+
+    check_optimizee(make(), samples=4)
+    check_optimizee(build("optimizee", "arbor-cell"), samples=2)  # the default cell
+
+
+NML = """<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="test">
+  <morphology id="m1">
+    <segment id="0" name="soma">
+      <proximal x="0" y="0" z="0" diameter="20"/><distal x="20" y="0" z="0" diameter="20"/>
+    </segment>
+    <segment id="1" name="dend">
+      <parent segment="0"/>
+      <proximal x="20" y="0" z="0" diameter="1"/><distal x="220" y="0" z="0" diameter="1"/>
+    </segment>
+    <segmentGroup id="soma_group"><member segment="0"/></segmentGroup>
+    <segmentGroup id="dendrite_group"><member segment="1"/></segmentGroup>
+  </morphology>
+</neuroml>
+"""
+ASC = """("CellBody" (Color Red) (CellBody)
+  (-5 0 0 1) (0 5 0 1) (5 0 0 1) (0 -5 0 1))
+((Color Blue) (Dendrite)
+  (5 0 0 2) (50 0 0 2) (150 0 0 1))
+"""
+
+
+@pytest.mark.parametrize("suffix, text, soma, dend", [
+    (".nml", NML, "soma_group", "dendrite_group"), (".asc", ASC, "soma", "dend")])
+def test_neuroml_and_neurolucida_morphologies(tmp_path, suffix, text, soma, dend):
+    path = tmp_path / f"cell{suffix}"
+    path.write_text(text)
+    centre = f'(on-components 0.5 (region "{soma}"))'
+    opt = build("optimizee", "arbor-cell", morphology=str(path),
+                mechanisms=[{"region": soma, "mechanism": "hh"}, {"region": dend, "mechanism": "pas"}],
+                parameters={"gna": {"low": 0.05, "high": 0.3, "sets": f"hh.gnabar@{soma}"}},
+                stimulus_location=centre, recordings={"soma": centre},
+                protocols=[{"amplitude": 0.5, "start": 5.0, "duration": 40.0}], tfinal=50.0,
+                features=["Spikecount"])
+    opt.setup()
+    assert opt._prepared().target_features["step1.soma.Spikecount"] >= 1  # the soma fires
+    assert opt.evaluate({"gna": 0.12}, 0).fitness == (0.0,)
+
+
+LEAK_MOD = """NEURON {
+    SUFFIX leak
+    NONSPECIFIC_CURRENT i
+    RANGE g, e
+}
+UNITS { (mV) = (millivolt) (S) = (siemens) }
+PARAMETER {
+    g = 0.0003 (S/cm2)
+    e = -54.3 (mV)
+}
+BREAKPOINT { i = g*(v - e) }
+"""
+
+
+def test_user_catalogue_built_with_arbor_build_catalogue(tmp_path, make):
+    """A mechanism compiled by ``arbor-build-catalogue`` (a .so) and loaded with a prefix."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import arbor
+
+    if shutil.which("cmake") is None or shutil.which("c++") is None:
+        pytest.skip("arbor-build-catalogue needs cmake and a C++ compiler")
+    script = Path(arbor.__file__).parent / "bin" / "arbor-build-catalogue"
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "leak.mod").write_text(LEAK_MOD)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([sys.executable, str(script), "mycat", "mod"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=300)
+    so = tmp_path / "mycat-catalogue.so"
+    assert so.is_file()
+    opt = make(catalogues=[{"catalogue": str(so), "prefix": "my_"}],
+               mechanisms=[{"region": "soma", "mechanism": "hh", "gl": 0.0},
+                           {"region": "soma", "mechanism": "my_leak"},
+                           {"region": "dend", "mechanism": "pas"}],
+               parameters={"e_leak": {"low": -80.0, "high": -50.0, "sets": "my_leak.e@soma"}},
+               target_params=None, features=["voltage_base"],
+               protocols=[{"amplitude": 0.0, "start": 10.0, "duration": 60.0}])
+    opt.setup()
+    assert opt.base_params() == {"e_leak": -54.3}
+    _, v = opt.traces([{"e_leak": -54.3}, {"e_leak": -75.0}])
+    assert v[1].mean() < v[0].mean() - 3.0  # the compiled leak sets the resting potential

@@ -9,6 +9,7 @@ import pytest
 from l2l import (ConfigError, Evaluation, Experiment, Float, Objectives, Problem, Space,
                  build, get_plugins)
 from l2l.optimizees.functions import sphere
+from l2l.optimizers.random_search import RandomSearch
 from l2l.testing import check_optimizer
 from l2l.testing.optimizer import LinearFit
 
@@ -41,15 +42,16 @@ def test_conformance(name: str) -> None:
     check_optimizer(get_plugins().get("optimizers", name))
 
 
-@pytest.mark.parametrize("name,kwargs", VARIANTS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(VARIANTS)])
+@pytest.mark.parametrize("name,kwargs", VARIANTS,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(VARIANTS)])
 def test_conformance_variants(name: str, kwargs: dict) -> None:
     check_optimizer(get_plugins().get("optimizers", name), **kwargs)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_runs_in_experiment_with_store(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    exp = Experiment(LinearFit(), build("optimizer", name, population=8), store=str(tmp_path / "r.db"),
-                     seed=3, generations=4)
+    exp = Experiment(LinearFit(), build("optimizer", name, population=8),
+                     store=str(tmp_path / "r.db"), seed=3, generations=4)
     result = exp.run()
     assert result.status in ("finished", "stopped")
     assert result.best is not None and np.isfinite(result.best_fitness[0])
@@ -58,7 +60,8 @@ def test_runs_in_experiment_with_store(name: str, tmp_path) -> None:  # type: ig
 @pytest.mark.parametrize("name", sorted(set(NAMES) - {"gs"}))
 @pytest.mark.parametrize("population", [2, 2000])
 def test_population_extremes(name: str, population: int) -> None:
-    problem_space = LinearFit().space() if name == "enkf" else Space([Float("x", -2.0, 3.0, shape=5)])
+    box = Space([Float("x", -2.0, 3.0, shape=5)])
+    problem_space = LinearFit().space() if name == "enkf" else box
     optimizee = LinearFit()
     opt = build("optimizer", name, population=population)
     opt.start(Problem(problem_space, Objectives(), 1, optimizee.targets()))
@@ -113,3 +116,43 @@ def test_weights_scalarise_objectives() -> None:
                          for v, w in zip(sphere(x), x[:, 0])])
         runs.append(np.vstack(asked))
     assert np.array_equal(runs[0], runs[1])
+
+
+class _Drifting(RandomSearch):
+    """Random search with a shift that is not part of its state (breaks resume)."""
+
+    def start(self, problem: Problem) -> None:
+        super().start(problem)
+        self.shift = 0.0
+
+    def ask_vectors(self) -> np.ndarray:
+        return super().ask_vectors() * 0.5 + self.shift
+
+    def tell_losses(self, vectors, losses, evaluations) -> None:  # type: ignore[no-untyped-def]
+        self.shift += 0.01
+
+
+class _Unseeded(_Drifting):
+    """Draws from numpy's global generator instead of self.rng."""
+
+    state_attributes = ("shift",)
+
+    def ask_vectors(self) -> np.ndarray:
+        return np.random.uniform(self.space.lower, self.space.upper, (4, self.space.dim))
+
+
+class _Fragile(_Drifting):
+    """Crashes when every evaluation of a generation failed."""
+
+    state_attributes = ("shift",)
+
+    def tell_losses(self, vectors, losses, evaluations) -> None:  # type: ignore[no-untyped-def]
+        if not any(e.ok for e in evaluations):
+            raise ValueError("no successful evaluation")
+
+
+@pytest.mark.parametrize("cls,rule", [(_Drifting, "resume-bit-identical"),
+                                      (_Unseeded, "deterministic"), (_Fragile, "failure-tolerant")])
+def test_checker_catches_broken_optimizers(cls: type, rule: str) -> None:
+    with pytest.raises(AssertionError, match=rule):
+        check_optimizer(cls)

@@ -19,7 +19,8 @@ BUDGET, SEEDS, DIM = 1000, range(5), 5
 FUNCTIONS = {"sphere": sphere, "rastrigin": rastrigin}
 
 
-def best_found(name: str, function: str, seed: int, budget: int = BUDGET, **kwargs) -> tuple[float, float]:
+def best_found(name: str, function: str, seed: int, budget: int = BUDGET,
+               **kwargs) -> tuple[float, float]:
     """(best value reached, value of the first candidate) of a direct ask/tell loop."""
     f = FUNCTIONS[function]
     opt = build("optimizer", name, **kwargs)

@@ -90,6 +90,11 @@ def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(scheduler, 
     ex.start(optimizee)
     try:
         out = {t.index: ev for t, ev in ex.map([Task(i, {"x": x}, i) for i, x in enumerate(xs)])}
+        # submit: one chunk, outcomes in task order
+        chunk = ex.submit([Task(0, {"x": 0.9}, 0), Task(1, {"x": 0.25}, 1), Task(2, {"x": 0.5}, 2)])
+        first, second, third = chunk.result(timeout=30)
+        assert first.fitness == pytest.approx((0.04,)) and third.fitness == pytest.approx((0.04,))
+        assert second.error.startswith("ValueError")
     finally:
         ex.close()
     assert time.monotonic() - t0 < 30
@@ -113,20 +118,23 @@ def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(scheduler, 
     assert failed and all(ev.error for ev in failed)
 
 
-def test_a_lost_worker_fails_only_its_evaluation(scheduler, tmp_path):
-    # without isolation the crash takes the Dask worker down: Dask re-runs the chunk once, the
-    # executor then splits it, and only the culprit ends as failed
-    ex = DaskExecutor(address=scheduler, isolate=False, chunk=4)
+def test_a_lost_worker_fails_only_its_evaluation():
+    # without isolation the crash takes the Dask worker down: the executor splits the chunk
+    # into single tasks, and only the culprit ends as failed; lost workers come back
+    ex = DaskExecutor(workers=2, isolate=False, chunk=4)
     ex.start(Trouble(crash_below=0.1))
     try:
-        xs = [0.5, 0.05, 0.6, 0.9]
+        xs = [0.5, 0.05, 0.6, 0.9, 0.8]
         out = {t.index: ev for t, ev in ex.map([Task(i, {"x": x}, i) for i, x in enumerate(xs)])}
+        assert out[1].status == "failed" and out[1].error.startswith("dask worker lost")
+        assert all(out[i].ok for i in (0, 2, 3, 4))
+        again = list(ex.map([Task(i, {"x": 0.7}, i) for i in range(4)]))
+        assert all(ev.ok for _, ev in again)
+        ex._client.wait_for_workers(2, timeout=60)
+        worker_pids = set(ex._client.run(os.getpid).values())
     finally:
         ex.close()
-    assert out[1].status == "failed" and out[1].error.startswith("dask worker lost")
-    assert all(out[i].ok for i in (0, 2, 3))
-    with Client(scheduler) as client:  # the nanny replaced the lost workers
-        client.wait_for_workers(2, timeout=30)
+    _assert_gone(worker_pids)
 
 
 @pytest.mark.parametrize("isolate", [True, False])
@@ -158,8 +166,9 @@ def test_setup_failure_is_a_clear_error(scheduler):
     ({"start_method": "thread"}, "unknown start_method"),
 ])
 def test_bad_settings(kwargs, message):
-    with pytest.raises(ConfigError, match=message):
-        DaskExecutor(**kwargs).start(Trouble())
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        with pytest.raises(ConfigError, match=message):
+            DaskExecutor(**kwargs).start(Trouble())
 
 
 def test_registered_as_dask():

@@ -104,6 +104,11 @@ def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(tmp_path):
             assert out[i].ok and out[i].fitness == pytest.approx(((xs[i] - 0.7) ** 2,))
         assert not any(out[i].ok for i in range(4)) and not out[7].ok
         children = {_pid(ev.worker) for ev in out.values()}
+        # submit: one chunk, outcomes in task order
+        chunk = ex.submit([Task(0, {"x": 0.9}, 0), Task(1, {"x": 0.25}, 1), Task(2, {"x": 0.5}, 2)])
+        first, second, third = chunk.result(timeout=30)
+        assert first.fitness == pytest.approx((0.04,)) and third.fitness == pytest.approx((0.04,))
+        assert second.error.startswith("ValueError")
     finally:
         ex.close()
     assert time.monotonic() - t0 < 30

@@ -117,3 +117,20 @@ def test_bad_config_raises_config_error(tiny_reservoir, bad):
         opt.space()
         opt.targets()
         opt.evaluate({"weights": np.zeros((opt.n_sources, 10))}, 0)
+
+
+def test_meta_optimizee_tunes_enkf_on_validation_accuracy(tiny_reservoir):
+    meta = build("optimizee", "meta", generations=2,
+                 optimizee={"name": "nest-reservoir", **tiny_reservoir, "mse_weight": 0.0},
+                 optimizer={"name": "enkf", "population": 20},
+                 space={"optimizer.gamma": {"low": 0.01, "high": 1.0},
+                        "optimizee.input_weight": {"low": 150.0, "high": 300.0}})
+    meta.setup()
+    params = meta.space().sample(np.random.default_rng(0), 2)
+    evs = [meta.evaluate(p, 5) for p in params]
+    inner = ReservoirDigits(**tiny_reservoir, mse_weight=0.0)
+    for ev in evs:
+        assert ev.ok and len(ev.info["inner_history"]) == 2
+        assert 0.0 <= ev.fitness[0] <= 1.0
+        # the outer loss is minus the validation accuracy (mse weighted 0)
+        assert inner.objectives().loss(ev.fitness) == -ev.fitness[0]

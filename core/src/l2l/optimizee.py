@@ -18,7 +18,14 @@ from .space import Params, Space
 
 
 class Optimizee(KeywordArgs):
-    """Base class of optimizees. Only :meth:`space` and :meth:`evaluate` are required."""
+    """Base class of optimizees. Only :meth:`space` and :meth:`evaluate` are required.
+
+    ``preload`` names modules that worker processes should import before they fork (slow
+    simulator imports then cost once per executor, not once per worker). :meth:`objectives`
+    is called for every chunk of tasks, so it must be cheap.
+    """
+
+    preload: tuple[str, ...] = ()
 
     def space(self) -> Space:
         """The parameter space to search."""

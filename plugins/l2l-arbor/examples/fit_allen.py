@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from l2l import experiment_from_config, load_config
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +39,13 @@ def plot(opt, params: dict[str, dict[str, float]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def cell(ev, name: str, i: int) -> tuple[str, str]:
+    """Feature value and error (std) of objective ``i`` in a results table."""
+    if not ev.ok:
+        return "failed", "-"
+    return f"{ev.info['features'][name]:.4g}", f"{ev.fitness[i]:.2f}"
 
 
 def main() -> None:
@@ -76,12 +82,8 @@ def main() -> None:
     lines += ["", "| feature | target | std | start | start error (std) | best | best error (std) |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for i, name in enumerate(names):
-        def show(ev):
-            if not ev.ok:
-                return "failed", "-"
-            return f"{ev.info['features'][name]:.4g}", f"{ev.fitness[i]:.2f}"
-        s_val, s_err = show(before)
-        b_val, b_err = show(after)
+        s_val, s_err = cell(before, name, i)
+        b_val, b_err = cell(after, name, i)
         lines.append(f"| {name.rsplit('.', 1)[1]} | {prep.target_features[name]:.4g} | "
                      f"{prep.stds[name]:.3g} | {s_val} | {s_err} | {b_val} | {b_err} |")
     total = (sum(before.fitness) if before.ok else float("nan"), sum(after.fitness))

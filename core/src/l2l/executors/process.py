@@ -113,7 +113,7 @@ class ProcessExecutor(Executor):
         except ValueError:
             raise ConfigError(f"process executor: unknown start_method {self.start_method!r}") from None
         if self.start_method == "forkserver":
-            self._ctx.set_forkserver_preload(["l2l", "numpy"])
+            self._ctx.set_forkserver_preload(["l2l", "numpy", *optimizee.preload])
         self._optimizee = optimizee
         self._batch = optimizee.has_batch()
         self._pending: deque[_Chunk] = deque()

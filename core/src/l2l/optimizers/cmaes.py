@@ -74,7 +74,8 @@ class CMAES(VectorOptimizer):
         d = self.space.dim
         gen = np.random.default_rng([int(self.base_seed), self.run_index])
         x0 = np.full(d, 0.5) if self.x0 == "center" and self.run_index == 0 else gen.uniform(size=d)
-        base = int(self.population) if self.population is not None else 4 + int(3 * np.log(max(d, 1)))
+        base = int(self.population) if self.population is not None \
+            else 4 + int(3 * np.log(max(d, 1)))
         opts: dict[str, Any] = {
             "bounds": [0.0, 1.0], "popsize": max(2, int(round(base * float(self.incpopsize)
                                                              ** self.run_index))),
@@ -99,7 +100,8 @@ class CMAES(VectorOptimizer):
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
         self._tell(losses)
-        self.history.append(np.array(losses, dtype=float))
+        # a new list, so that a state() taken earlier is not changed afterwards
+        self.history = [*self.history, np.array(losses, dtype=float)]
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)

@@ -33,8 +33,8 @@ class FACE(CrossEntropy):
 
     def __init__(self, population: int = 32, max_population: int | None = None,
                  growth: float = 2.0, elite: int = 8, smoothing: float = 0.7,
-                 distribution: str = "gaussian", components: int = 3, bounding: str = "clip", penalty: float | None = None,
-                 weights: Sequence[float] | None = None):
+                 distribution: str = "gaussian", components: int = 3, bounding: str = "clip",
+                 penalty: float | None = None, weights: Sequence[float] | None = None):
         self.population = population
         self.max_population = max_population
         self.growth = growth

@@ -14,7 +14,8 @@ from ..space import Categorical, Int, Parameter
 from .utils import positive_int
 
 
-def parameter_axes(param: Parameter, points: int, explicit: Sequence[Any] | None) -> list[np.ndarray]:
+def parameter_axes(param: Parameter, points: int,
+                   explicit: Sequence[Any] | None) -> list[np.ndarray]:
     """The grid axes of one parameter, each an array of encoded values of shape
     ``(count, width)``: one axis of explicit values (whole parameter values), else all choices
     of a categorical, else ``points`` evenly spaced values for each element of the parameter

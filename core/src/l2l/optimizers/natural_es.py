@@ -16,7 +16,8 @@ class SeparableNES(VectorOptimizer):
     """Separable natural evolution strategies (Schaul, Glasmachers & Schmidhuber 2011; Wierstra
     et al. 2014, JMLR 15): a Gaussian search distribution with a mean and one std per
     dimension, updated along the natural gradient estimated with rank-based utilities:
-    ``mean += lr_mean * sigma * sum(u_k s_k)``, ``sigma *= exp(lr_sigma / 2 * sum(u_k (s_k^2 - 1)))``.
+    ``mean += lr_mean * sigma * sum(u_k s_k)`` and
+    ``sigma *= exp(lr_sigma / 2 * sum(u_k (s_k^2 - 1)))``.
     Works in the unit cube of the space's bounds; the mean starts at the centre.
 
     Hyper-parameters (defaults): ``population`` (None: 4 + floor(3 ln d)); ``sigma`` initial
@@ -66,7 +67,8 @@ class SeparableNES(VectorOptimizer):
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
         d = max(self.space.dim, 1)
-        lr_sigma = (3 + np.log(d)) / (5 * np.sqrt(d)) if self.lr_sigma is None else float(self.lr_sigma)
+        lr_sigma = (3 + np.log(d)) / (5 * np.sqrt(d)) if self.lr_sigma is None \
+            else float(self.lr_sigma)
         if np.ptp(losses) == 0:
             return  # no ranking information (e.g. every evaluation failed)
         order = np.argsort(losses, kind="stable")

@@ -71,7 +71,7 @@ def _evaluate(optimizee: Optimizee, candidates: list[Params], generation: int,
 def _check_candidates(candidates: Any, space: Space, where: str) -> None:
     assert isinstance(candidates, list) and candidates, (
         f"ask-non-empty: ask() must return a non-empty list of parameter dicts ({where}), "
-        f"got {type(candidates).__name__} of length {len(candidates) if candidates is not None else 0}")
+        f"got {type(candidates).__name__} {candidates!r:.80}")
     for i, params in enumerate(candidates):
         assert isinstance(params, dict), f"ask-dicts: candidate {i} ({where}) is not a dict"
         space.validate(params)
@@ -99,10 +99,21 @@ def _run(opt: Optimizer, optimizee: Optimizee, first: int, generations: int,
     for gen in range(first, first + generations):
         if opt.done:
             break
-        candidates = opt.ask()
+        try:
+            candidates = opt.ask()
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"ask-succeeds: ask() of generation {gen} raised "
+                                 f"{type(exc).__name__}: {exc}") from exc
         _check_candidates(candidates, optimizee.space(), f"generation {gen}")
         asked.append(candidates)
-        opt.tell(candidates, _evaluate(optimizee, candidates, gen, n_obj))
+        evaluations = _evaluate(optimizee, candidates, gen, n_obj)
+        failed = sum(not e.ok for e in evaluations)
+        try:
+            opt.tell(candidates, evaluations)
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"failure-tolerant: tell() of generation {gen} ({failed} of "
+                                 f"{len(evaluations)} evaluations failed) raised "
+                                 f"{type(exc).__name__}: {exc}") from exc
     return asked
 
 
@@ -141,7 +152,8 @@ def check_optimizer(cls: type[Optimizer], optimizee: Optimizee | None = None,
     constructor only stores its keyword arguments; ask() returns non-empty lists of valid,
     finite, in-bounds parameter dicts; two runs with the same seed ask the same candidates;
     state() survives ``l2l.serialize`` and a fresh optimizer restored with set_state()
-    continues bit-identically; failed evaluations are tolerated.
+    continues bit-identically; failed evaluations are tolerated (no exception, no NaN in the
+    candidates or the state); with a ``population`` hyper-parameter, population 2 works.
     """
     assert issubclass(cls, Optimizer), f"subclass: {cls.__name__} must subclass l2l.Optimizer"
     optimizee = optimizee if optimizee is not None else LinearFit()
@@ -172,6 +184,9 @@ def check_optimizer(cls: type[Optimizer], optimizee: Optimizee | None = None,
     assert same_value(continued, run_a[cut:]), (
         "resume-bit-identical: an optimizer restored with set_state(loads(dumps(state()))) "
         f"after generation {cut - 1} asked different candidates than the uninterrupted run")
+    assert _state_text(restored, "after resuming") == _state_text(reference, "at the end"), (
+        "resume-bit-identical: after resuming, the final state differs from the uninterrupted "
+        "run's")
     assert not _has_nan(serialize.loads(_state_text(reference, "after failed generations"))), (
         "failure-tolerant: the state holds NaN after generations with failed evaluations")
     if "population" in cls._param_names() and "population" not in kwargs:

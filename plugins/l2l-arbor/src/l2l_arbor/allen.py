@@ -35,7 +35,8 @@ def read_allen_fit(path: str) -> AllenFit:
         genome = data["genome"]
         conditions = data["conditions"][0]
     except (json.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
-        raise ConfigError(f"allen_fit {str(p)!r}: not an Allen fit file ({type(exc).__name__}: {exc})") from None
+        raise ConfigError(f"allen_fit {str(p)!r}: not an Allen fit file "
+                          f"({type(exc).__name__}: {exc})") from None
     fit = AllenFit()
     fit.settings["ra"] = float(data.get("passive", [{}])[0].get("ra", 100.0))
     fit.settings["temperature"] = float(conditions["celsius"])

@@ -140,6 +140,17 @@ class CellModel:
             raise ConfigError(f"setting {str(setting)!r}: {setting.mechanism} has no parameter "
                               f"{setting.name!r} (known: {', '.join(sorted(known))})")
 
+    def check_locset(self, expression: str, what: str) -> None:
+        """ConfigError unless the locset ``expression`` names at least one location."""
+        import arbor as A
+
+        try:
+            found = A.cable_cell(self.morphology, A.decor(), self.labels).locations(expression)
+        except Exception as exc:  # noqa: BLE001 - Arbor's parse and label errors
+            raise ConfigError(f"{what} {expression!r}: {exc}") from None
+        if not found:
+            raise ConfigError(f"{what} {expression!r} names no location on this cell")
+
     def default(self, setting: Setting) -> float:
         """The value ``setting`` has when nothing overrides it."""
         if setting in self.fixed:
@@ -178,7 +189,7 @@ class CellModel:
         mech_values: dict[tuple[str, str], dict[str, float]] = {k: {} for k in self.painted}
         for s, v in merged.items():
             if s.kind == "mechanism":
-                mech_values[(s.region, s.mechanism)][s.name] = v
+                mech_values[(str(s.region), str(s.mechanism))][s.name] = v
             elif s.kind == "reversal":
                 if s.region is None:
                     decor.set_ion(s.name, rev_pot=v * U.mV)

@@ -8,10 +8,10 @@ spike recorder.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-
 from l2l import ConfigError
 
 DEFAULT_FEATURES = ("Spikecount", "mean_frequency", "time_to_first_spike", "AP_amplitude",
@@ -19,12 +19,17 @@ DEFAULT_FEATURES = ("Spikecount", "mean_frequency", "time_to_first_spike", "AP_a
 DEFAULT_EFEL_SETTINGS = {"Threshold": -20.0}
 
 
-def check_features(names: Sequence[str]) -> None:
-    """ConfigError for names eFEL does not know."""
+@lru_cache(maxsize=1)
+def known_features() -> frozenset[str]:
+    """eFEL's feature names (asking eFEL re-initialises it: ~10 ms, so once)."""
     import efel
 
-    known = set(efel.get_feature_names())
-    bad = [n for n in names if n not in known]
+    return frozenset(efel.get_feature_names())
+
+
+def check_features(names: Sequence[str]) -> None:
+    """ConfigError for names eFEL does not know."""
+    bad = [n for n in names if n not in known_features()]
     if bad:
         raise ConfigError(f"unknown eFEL feature(s) {bad} (see efel.get_feature_names())")
 
@@ -35,7 +40,9 @@ def compute(time: np.ndarray, voltages: Sequence[np.ndarray], stimuli: Sequence[
     import efel
 
     _apply_settings({**DEFAULT_EFEL_SETTINGS, **dict(settings)})
-    traces = [{"T": time, "V": np.asarray(v, dtype=float), "stim_start": [float(s)],
+    # lists: eFEL copies its inputs element by element, which is slow for numpy arrays
+    t = np.asarray(time, dtype=float).tolist()
+    traces = [{"T": t, "V": np.asarray(v, dtype=float).tolist(), "stim_start": [float(s)],
                "stim_end": [float(e)]} for v, (s, e) in zip(voltages, stimuli)]
     raw = efel.get_feature_values(traces, list(names), raise_warnings=False)
     out = []

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-
 from l2l import ConfigError, Evaluation, Float, Objectives, Optimizee, Space
 from l2l.space import parameter_from_spec
 
@@ -29,10 +28,10 @@ RUNAWAY_MV = 1000.0
 
 @dataclass
 class _Prepared:
-    """Per-process state: the Arbor cell model, context, protocols and the target."""
+    """Per-process state: the Arbor cell model, contexts, protocols and the target."""
 
     model: Any
-    context: Any
+    contexts: Any
     steps: list[tuple[str, Any]]
     sites: dict[str, str]
     features: dict[str, list[str]]  # protocol -> feature names
@@ -84,6 +83,8 @@ class ArborCell(Optimizee):
 
     Execution: ``threads`` of Arbor per simulation; ``gpu`` to run on Arbor's GPU backend.
     """
+
+    preload = ("arbor", "efel")
 
     def __init__(self, morphology: str = BALL_AND_STICK, geometry: dict[str, float] | None = None,
                  swc_flavour: str = "neuron", allen_fit: str | None = None,
@@ -213,7 +214,7 @@ class ArborCell(Optimizee):
                 return prep
             _INHERITED.append(prep)  # a forked worker: build its own Arbor objects
         from .cell import CellModel
-        from .simulate import make_context, steps_of
+        from .simulate import Contexts, steps_of
 
         for key in ("tfinal", "dt"):
             if float(getattr(self, key)) <= 0:
@@ -237,9 +238,13 @@ class ArborCell(Optimizee):
             for s in settings:
                 model.check(s)
         offset = -model.junction_potential if self.voltage_offset is None else float(self.voltage_offset)
-        prep = _Prepared(model=model, context=make_context(self.threads, self.gpu),
-                         steps=steps_of(self._protocol_tables(), self.stimulus_location),
-                         sites=self._sites(), features=self._features(), free=free, offset=offset)
+        steps, sites = steps_of(self._protocol_tables(), self.stimulus_location), self._sites()
+        for name, step in steps:
+            model.check_locset(step.location, f"protocol {name!r}: stimulus location")
+        for name, site in sites.items():
+            model.check_locset(site, f"recording {name!r}:")
+        prep = _Prepared(model=model, contexts=Contexts(self.threads, self.gpu), steps=steps,
+                         sites=sites, features=self._features(), free=free, offset=offset)
         self._load_target(prep)
         self._prep = prep
         return prep
@@ -358,7 +363,7 @@ class ArborCell(Optimizee):
 
         if cells is None:
             cells = [c for p in params_list for c in self._cells(prep, p)]
-        time, v = simulate(cells, list(prep.sites.values()), prep.model.props, prep.context,
+        time, v = simulate(cells, list(prep.sites.values()), prep.model.props, prep.contexts,
                            tfinal=float(self.tfinal), dt=float(self.dt),
                            sample_dt=self._sample_dt())
         v = v.reshape(len(params_list), len(prep.steps), len(prep.sites), -1) + prep.offset

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-
 from l2l import ConfigError
 
 #: most cells Arbor integrates together in one CPU cell group (measured best near 32)
@@ -19,17 +18,29 @@ MAX_GROUP = 32
 MIN_GROUP = 8
 
 
-def make_context(threads: int, gpu: bool) -> Any:
-    """An Arbor execution context with ``threads`` threads and, if asked, the GPU."""
-    import arbor as A
+class Contexts:
+    """Arbor execution contexts with up to ``threads`` threads (and the GPU if asked), made on
+    first use: a batch runs on as many threads as it has cell groups of at least
+    :data:`MIN_GROUP` cells, since idle threads only cost time."""
 
-    if int(threads) < 1:
-        raise ConfigError(f"threads must be at least 1, got {threads}")
-    if gpu:
-        if not A.config().get("gpu"):
+    def __init__(self, threads: int, gpu: bool):
+        import arbor as A
+
+        if int(threads) < 1:
+            raise ConfigError(f"threads must be at least 1, got {threads}")
+        if gpu and not A.config().get("gpu"):
             raise ConfigError("gpu = true, but the installed Arbor was built without GPU support")
-        return A.context(threads=int(threads), gpu_id=0)
-    return A.context(threads=int(threads))
+        self.threads, self.gpu = int(threads), bool(gpu)
+        self._made: dict[int, Any] = {}
+
+    def for_cells(self, n: int) -> Any:
+        import arbor as A
+
+        threads = self.threads if self.gpu else max(1, min(self.threads, n // MIN_GROUP))
+        if threads not in self._made:
+            self._made[threads] = A.context(threads=threads, gpu_id=0) if self.gpu \
+                else A.context(threads=threads)
+        return self._made[threads]
 
 
 def _recipe_class() -> type:
@@ -63,7 +74,7 @@ def _recipe_class() -> type:
 _RECIPE: type | None = None
 
 
-def simulate(cells: Sequence[Any], sites: Sequence[str], props: Any, context: Any, *,
+def simulate(cells: Sequence[Any], sites: Sequence[str], props: Any, contexts: Contexts, *,
              tfinal: float, dt: float, sample_dt: float) -> tuple[np.ndarray, np.ndarray]:
     """Simulate ``cells`` together for ``tfinal`` ms; voltages sampled every ``sample_dt`` ms
     at each locset of ``sites`` (its first location). Returns ``(time, v)`` with ``v`` of
@@ -76,6 +87,7 @@ def simulate(cells: Sequence[Any], sites: Sequence[str], props: Any, context: An
         _RECIPE = _recipe_class()
     recipe = _RECIPE(cells, sites, props)
     n = len(cells)
+    context = contexts.for_cells(n)
     groups = max(min(int(context.threads), n // MIN_GROUP), -(-n // MAX_GROUP), 1)
     hint = A.partition_hint(cpu_group_size=max(1, -(-n // groups)), prefer_gpu=context.has_gpu)
     decomposition = A.partition_load_balance(recipe, context, {A.cell_kind.cable: hint})
@@ -83,16 +95,10 @@ def simulate(cells: Sequence[Any], sites: Sequence[str], props: Any, context: An
     schedule = A.regular_schedule(0 * U.ms, sample_dt * U.ms, tfinal * U.ms)
     handles = [[sim.sample((gid, f"v{i}"), schedule) for i in range(len(sites))] for gid in range(n)]
     sim.run(tfinal * U.ms, dt * U.ms)
-    time = None
-    v = None
-    for gid, row in enumerate(handles):
-        for i, h in enumerate(row):
-            data, _meta = sim.samples(h)[0]
-            if v is None:
-                time = np.array(data[:, 0])
-                v = np.empty((n, len(sites), len(time)))
-            v[gid, i] = data[: len(time), 1]
-    return time, v  # type: ignore[return-value]
+    data = [[sim.samples(h)[0][0] for h in row] for row in handles]
+    n_t = min(len(d) for row in data for d in row)
+    v = np.array([[d[:n_t, 1] for d in row] for row in data])
+    return np.array(data[0][0][:n_t, 0]), v
 
 
 def steps_of(protocols: Sequence[Mapping[str, Any]], default_location: str) -> list[tuple[str, Any]]:

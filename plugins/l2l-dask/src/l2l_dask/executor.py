@@ -8,8 +8,11 @@ started by dask-jobqueue on Slurm) and leaves it running.
 Tasks go in chunks (about four per worker) so that Dask's per-task cost (a few milliseconds)
 is paid per chunk, not per evaluation. Each worker evaluates in a child process it supervises
 (``isolate = true``): crashes and timeouts become failed evaluations and only that child is
-replaced. If a whole Dask worker is lost, Dask re-runs its chunk elsewhere; a chunk that keeps
-killing workers is split into single tasks, and a task that still does is recorded as failed.
+replaced. If a whole Dask worker is lost, the scheduler re-runs its chunk as often as its
+``allowed-failures`` allows (0 for the local cluster); a chunk that still fails is split into
+single tasks, and a task whose worker is lost that way is recorded as failed. Lost workers of
+the local cluster are recreated, and a cluster left without workers stops the run with an error
+(``NO_WORKERS_LIMIT``) instead of a hang.
 """
 
 from __future__ import annotations
@@ -17,19 +20,25 @@ from __future__ import annotations
 import logging
 import pickle
 import threading
+import time
 import uuid
 from concurrent.futures import Future
-from typing import Any, Sequence
+from queue import Empty, SimpleQueue
+from typing import Any, Iterator, Sequence
 
-from l2l import ConfigError, Evaluation, Executor, Optimizee, Task
+from l2l import ConfigError, Evaluation, Executor, ExecutorError, Optimizee, Task
+from l2l.executor import chunked
 
 from .worker import release, run_chunk
 
-#: Scheduler settings of the local cluster: re-run a chunk once after losing the worker that
-#: held it, and hand a worker only as many chunks as it has threads (so that a worker's death
-#: cannot take chunks queued behind the culprit with it).
-LOCAL_SCHEDULER = {"distributed.scheduler.allowed-failures": 1,
+#: Scheduler settings of the local cluster: a chunk whose worker died is not re-run by Dask (the
+#: executor re-runs its tasks one by one), and a worker gets only as many chunks as it has
+#: threads (so that a worker's death cannot take chunks queued behind the culprit with it).
+LOCAL_SCHEDULER = {"distributed.scheduler.allowed-failures": 0,
                    "distributed.scheduler.worker-saturation": 1.0}
+
+#: Seconds a run waits while the cluster has no workers at all before it stops with an error.
+NO_WORKERS_LIMIT = 120.0
 
 
 class DaskExecutor(Executor):
@@ -69,6 +78,8 @@ class DaskExecutor(Executor):
         if self.start_method not in ("forkserver", "spawn", "fork"):
             raise ConfigError(f"dask executor: unknown start_method {self.start_method!r}")
 
+    _client: Any = None
+
     def start(self, optimizee: Optimizee) -> None:
         self._check()
         import dask
@@ -85,7 +96,7 @@ class DaskExecutor(Executor):
             self._client = Client(self._cluster)
         else:
             try:
-                self._client = Client(self.address, timeout=30)
+                self._client = Client(self.address)  # distributed.comm.timeouts.connect
             except OSError as exc:
                 raise ConfigError(f"dask executor: cannot reach the scheduler at "
                                   f"{self.address}: {exc}") from None
@@ -93,62 +104,100 @@ class DaskExecutor(Executor):
         self._batch = optimizee.has_batch()
         # shipped with every chunk (scattered data would be lost with the workers holding it)
         self._payload = pickle.dumps(optimizee, protocol=pickle.HIGHEST_PROTOCOL)
-        self._n_workers = max(1, len(self._client.scheduler_info()["workers"]))
 
     def chunk_size(self, n_tasks: int) -> int:
         if self.chunk is not None:
             return int(self.chunk)
-        per = getattr(self, "_n_workers", int(self.workers)) * (1 if self._batch else 4)
+        workers = len(self._client.nthreads()) if self._client is not None else int(self.workers)
+        per = max(1, workers) * (1 if self._batch else 4)
         return max(1, -(-n_tasks // per))
 
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
+        """Run ``tasks`` as one chunk; the future's result is in task order."""
         out: Future[list[Evaluation]] = Future()
-        self._watch(list(tasks), out)
-        return out
+        chunk = list(tasks)
 
-    def _watch(self, tasks: list[Task], out: Future[list[Evaluation]]) -> None:
-        from distributed import KilledWorker
-
-        fut = self._client.submit(run_chunk, self._token, self._payload, tasks, self.timeout,
-                                  bool(self.isolate), self.start_method, pure=False)
-
-        def done(f: Any) -> None:
+        def collect() -> None:
             try:
-                out.set_result(f.result())
-            except KilledWorker as exc:
-                if len(tasks) == 1:
-                    out.set_result([Evaluation.failed(f"dask worker lost while evaluating: {exc}")])
-                else:
-                    self._split(tasks, out)
+                got = {t.index: ev for t, ev in self._stream([chunk])}
+                out.set_result([got[t.index] for t in chunk])
             except BaseException as exc:  # noqa: BLE001 - surfaced by the caller's result()
                 out.set_exception(exc)
 
-        fut.add_done_callback(done)
+        threading.Thread(target=collect, name="l2l-dask-submit", daemon=True).start()
+        return out
 
-    def _split(self, tasks: list[Task], out: Future[list[Evaluation]]) -> None:
-        """Re-run the tasks of a chunk that killed its workers one by one."""
-        parts = [self.submit([t]) for t in tasks]
-        lock, left = threading.Lock(), [len(parts)]
+    def map(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, Evaluation]]:
+        return self._stream(chunked(tasks, self.chunk_size(len(tasks))))
 
-        def one_done(_: Future[list[Evaluation]]) -> None:
-            with lock:
-                left[0] -= 1
-                if left[0]:
-                    return
+    def _stream(self, chunks: list[list[Task]]) -> Iterator[tuple[Task, Evaluation]]:
+        """Yield outcomes as chunks complete (finished chunks are gathered together), watching
+        the cluster meanwhile: lost local workers are recreated, and a cluster without any
+        worker for ``NO_WORKERS_LIMIT`` seconds stops the run with an error."""
+        from distributed import KilledWorker
+
+        self._heal()
+        completed: SimpleQueue[Any] = SimpleQueue()
+        pending: dict[Any, list[Task]] = {}
+
+        def send(tasks: list[Task]) -> None:
+            fut = self._client.submit(run_chunk, self._token, self._payload, tasks, self.timeout,
+                                      bool(self.isolate), self.start_method, pure=False)
+            pending[fut] = tasks
+            fut.add_done_callback(completed.put)
+
+        for chunk in chunks:
+            send(chunk)
+        workerless_since = None
+        while pending:
             try:
-                out.set_result([p.result()[0] for p in parts])
-            except BaseException as exc:  # noqa: BLE001
-                out.set_exception(exc)
+                done = [completed.get(timeout=1.0)]
+            except Empty:
+                if self._heal():
+                    workerless_since = None
+                elif workerless_since is None:
+                    workerless_since = time.monotonic()
+                elif time.monotonic() - workerless_since > NO_WORKERS_LIMIT:
+                    raise ExecutorError(f"dask executor: the cluster has had no workers for "
+                                        f"{NO_WORKERS_LIMIT:g} s") from None
+                continue
+            while not completed.empty():
+                done.append(completed.get())
+            done = [f for f in dict.fromkeys(done) if f in pending]
+            finished = [f for f in done if f.status == "finished"]
+            for fut, evaluations in zip(finished, self._client.gather(finished)):
+                yield from zip(pending.pop(fut), evaluations)
+            for fut in [f for f in done if f in pending]:
+                if fut.status == "cancelled":
+                    raise ExecutorError(f"dask executor: a chunk was cancelled ({fut.key})")
+                if fut.status != "error":  # its result was lost with a worker: recomputed
+                    fut.add_done_callback(completed.put)
+                    continue
+                tasks = pending.pop(fut)
+                exc = fut.exception()
+                if not isinstance(exc, KilledWorker):
+                    raise exc
+                if len(tasks) == 1:
+                    yield tasks[0], Evaluation.failed(f"dask worker lost while evaluating: {exc}")
+                else:  # re-run the chunk's tasks one by one to find the culprit
+                    for task in tasks:
+                        send([task])
 
-        for p in parts:
-            p.add_done_callback(one_done)
+    def _heal(self) -> int:
+        """Recreate lost workers of the local cluster; return the number of live workers."""
+        n = len(self._client.nthreads())
+        if self._cluster is not None and n < int(self.workers):
+            # a LocalCluster gives up on a worker that died repeatedly within
+            # distributed.deploy.lost-worker-timeout; scaling brings it back
+            self._cluster.scale(int(self.workers))
+        return n
 
     def close(self) -> None:
         client = getattr(self, "_client", None)
         if client is None:
             return
         try:
-            client.run(release, self._token)
+            client.run(release, self._token, on_error="ignore")
         finally:
             client.close()
             if self._cluster is not None:

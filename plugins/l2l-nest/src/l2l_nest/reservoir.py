@@ -1,10 +1,15 @@
 """``nest-reservoir``: a spiking reservoir that classifies scikit-learn's 8×8 digits.
 
-Each image is shown for ``presentation_ms`` as 64 inhomogeneous Poisson trains (one per pixel,
-rate proportional to intensity, relayed by parrot neurons so every target sees the same train),
-followed by ``rest_ms`` of silence. The pixels drive a reservoir of excitatory and inhibitory
-``iaf_psc_exp`` neurons with fixed random input and recurrent connectivity (drawn from
-``network_seed``). Ten readout ``iaf_psc_exp`` neurons, one per class, receive the spikes of the
+Each image is shown for ``presentation_ms``, followed by ``rest_ms`` without input, to a
+reservoir of excitatory and inhibitory ``iaf_psc_exp`` neurons with fixed random recurrent
+connectivity (drawn from ``network_seed``). ``input_coding`` says how pixels reach it:
+``"current"`` (default) gives each neuron a constant current during the presentation, the pixel
+intensities times fixed random normal weights (scale ``input_weight`` pA, each pixel reaching a
+neuron with probability ``input_probability``) on top of ``reservoir_bias``; ``"poisson"`` turns
+the 64 pixels into inhomogeneous Poisson trains (rate ``max_input_rate`` × intensity, relayed by
+parrot neurons so every target sees the same train) with synaptic weight ``input_weight``.
+``noise_std`` adds white-noise current to every reservoir neuron.
+Ten readout ``iaf_psc_exp`` neurons, one per class, receive the spikes of the
 first ``n_readout_sources`` reservoir neurons through the optimized weights ``weights``
 (shape ``(n_readout_sources, 10)``, pA, bounded by ``±weight_bound``) and a constant current
 ``readout_bias`` (pA; 375 pA is the rheobase) that keeps them near threshold, so that weight
@@ -12,14 +17,16 @@ changes show in their spike counts from the start.
 
 Observation (for the ensemble Kalman filter): readout spike counts per training image and class,
 divided by ``target_rate × presentation``, flattened image-major; :meth:`targets` is the one-hot
-label matrix flattened the same way. Fitness: ``accuracy`` (maximised; an image counts as correct
-only when its class's readout fires strictly more than every other) and ``mse`` of observation
-versus targets (minimised), weighted ``1`` and ``mse_weight`` in the scalar loss.
+label matrix flattened the same way. Fitness: ``accuracy`` (maximised) and ``mse`` of observation
+versus targets (minimised), weighted ``1`` and ``mse_weight`` in the scalar loss. The decision
+is the readout with the most spikes, ties broken by the earliest first spike; an image counts
+as correct only when its class's readout fired and wins strictly (equal counts and equal first
+spike times are errors, as is a silent readout).
 
-Noise: the Poisson input is drawn by NEST's RNG, seeded (``rng_seed``) with ``input_seed``
-when it is an integer (the default: frozen input, the same spike trains in every evaluation, so an
-evaluation is a deterministic function of the weights, which suits the ensemble Kalman filter)
-or with the evaluation's seed when ``input_seed`` is None.
+Noise: Poisson input and membrane noise are drawn by NEST's RNG, seeded (``rng_seed``) with
+``input_seed`` when it is an integer (the default: frozen noise, the same realisation in every
+evaluation, so an evaluation is a deterministic function of the weights, which suits the
+ensemble Kalman filter) or with the evaluation's seed when ``input_seed`` is None.
 
 Batch path: :meth:`evaluate_batch` builds the reservoir once and one readout population per
 parameter set, so the reservoir is simulated once for the whole batch while every readout is a
@@ -40,7 +47,7 @@ from l2l import ConfigError, Evaluation, Float, Objectives, Optimizee, Space
 from l2l.space import Params
 
 from .digits import N_CLASSES, N_PIXELS, Split, digits_splits
-from .kernel import import_nest, reset_kernel, spike_counts
+from .kernel import first_spikes, import_nest, reset_kernel, spike_counts
 
 #: Parameters of all ``iaf_psc_exp`` neurons (NEST defaults otherwise: C_m 250 pF, tau_m 10 ms,
 #: E_L -70 mV, V_th -55 mV, V_reset -70 mV, t_ref 2 ms).
@@ -53,10 +60,12 @@ INPUT_CODINGS = ("current", "poisson")
 
 @dataclass
 class RunOutput:
-    """Spike counts of one simulation: readout counts per member ``(n_images, 10)`` and the
-    reservoir's counts ``(n_images, n_reservoir)``."""
+    """Spike counts of one simulation: readout counts and first-spike latencies (ms after the
+    window's start, inf when silent) per member ``(n_images, 10)``, and the reservoir's counts
+    ``(n_images, n_reservoir)``."""
 
     readout: list[np.ndarray]
+    latency: list[np.ndarray]
     reservoir: np.ndarray
 
 
@@ -74,7 +83,7 @@ class ReservoirDigits(Optimizee):
                  weight_bound: float = 200.0, readout_bias: float = 300.0,
                  target_rate: float = 100.0,
                  mse_weight: float = 1.0, data_seed: int = 0, network_seed: int = 1,
-                 input_seed: int | None = 0, local_num_threads: int = 1, resolution: float = 0.1):
+                 input_seed: int | None = 0, local_num_threads: int = 1, resolution: float = 0.5):
         self.n_excitatory = n_excitatory
         self.n_inhibitory = n_inhibitory
         self.n_readout_sources = n_readout_sources
@@ -163,7 +172,8 @@ class ReservoirDigits(Optimizee):
         split = self._splits()["train"]
         seed = self._nest_seed(seeds[0])
         run = self.simulate(split, [p["weights"] for p in params], seed)
-        return [self._score(counts, split, {"input_seed": seed}) for counts in run.readout]
+        return [self._score(counts, latency, split, {"nest_seed": seed})
+                for counts, latency in zip(run.readout, run.latency)]
 
     def validate(self, params: Params, seed: int) -> Evaluation:
         """Accuracy and mse on the validation images."""
@@ -175,19 +185,27 @@ class ReservoirDigits(Optimizee):
 
     def score(self, params: Params, seed: int, part: str) -> Evaluation:
         """Evaluate ``params`` on the ``train``, ``validation`` or ``test`` images."""
-        split = self._splits()[part]
+        splits = self._splits()
+        if part not in splits:
+            raise ConfigError(f"nest-reservoir: unknown part {part!r} (use {', '.join(splits)})")
+        split = splits[part]
         run = self.simulate(split, [params["weights"]], self._nest_seed(seed))
-        return self._score(run.readout[0], split, {"part": part, "n_images": len(split.labels)})
+        return self._score(run.readout[0], run.latency[0], split,
+                           {"part": part, "n_images": len(split.labels)})
 
     def _nest_seed(self, seed: int) -> int:
         return int(seed) if self.input_seed is None else int(self.input_seed)
 
-    def _score(self, counts: np.ndarray, split: Split, info: dict[str, Any]) -> Evaluation:
+    def _score(self, counts: np.ndarray, latency: np.ndarray, split: Split,
+               info: dict[str, Any]) -> Evaluation:
         obs = counts / (float(self.target_rate) * float(self.presentation_ms) / 1000.0)
         target = split.one_hot()
-        correct = counts[np.arange(len(split.labels)), split.labels]
-        others = np.where(target > 0, -np.inf, counts).max(axis=1)
-        accuracy = float(np.mean(correct > others))
+        # decision: most spikes, ties broken by the earlier first spike (latency < window)
+        score = counts - np.minimum(latency, float(self.presentation_ms)) / (float(self.presentation_ms) + 1.0)
+        correct = score[np.arange(len(split.labels)), split.labels]
+        others = np.where(target > 0, -np.inf, score).max(axis=1)
+        fired = counts[np.arange(len(split.labels)), split.labels] > 0
+        accuracy = float(np.mean(fired & (correct > others)))
         mse = float(np.mean((obs - target) ** 2))
         info = {**info, "mean_readout_rate": float(obs.mean() * float(self.target_rate))}
         return Evaluation(fitness=(accuracy, mse), observation=obs.reshape(-1), info=info)
@@ -235,8 +253,10 @@ class ReservoirDigits(Optimizee):
         res_counts = spike_counts(events, reservoir.tolist()[0], self.n_reservoir, edges)[0::2]
         # readouts receive their input one synaptic delay later: count in shifted windows
         out = spike_counts(events, readouts.tolist()[0], len(readouts), edges + DELAY)[0::2]
-        readout = [out[:, i * N_CLASSES:(i + 1) * N_CLASSES] for i in range(len(weights))]
-        return RunOutput(readout=readout, reservoir=res_counts)
+        first = first_spikes(events, readouts.tolist()[0], len(readouts), edges + DELAY)[0::2]
+        members = [slice(i * N_CLASSES, (i + 1) * N_CLASSES) for i in range(len(weights))]
+        return RunOutput(readout=[out[:, m] for m in members], latency=[first[:, m] for m in members],
+                         reservoir=res_counts)
 
     def _poisson_input(self, nest: Any, reservoir: Any, split: Split, edges: np.ndarray,
                        input_map: np.ndarray) -> None:

@@ -117,15 +117,20 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
     p = np.stack([np.broadcast_to(np.asarray(values[k], dtype=float), (n_inst,)) for k in spec.params])
     sig = np.sqrt(2.0 * np.broadcast_to(np.asarray(nsig, dtype=float).reshape(
         (-1, n_inst) if np.ndim(nsig) == 2 else (1, -1)), (spec.nsv, n_inst)))
-    if history is None:
-        history = np.stack([initial_history(spec, n, horizon, s) for s in seeds], axis=-1)
-    if history.shape != (horizon, spec.nsv, n, n_inst):
-        raise ConfigError(f"initial history has shape {history.shape}, expected {(horizon, spec.nsv, n, n_inst)}")
     cvars = np.array(spec.cvars, dtype=np.int64)
-    buf = np.zeros((horizon + 1, len(cvars), n, n_inst), dtype=real)
-    buf[:horizon] = history[:, cvars]
-    state = np.array(history[horizon - 1], dtype=real, order="C")
     keys = np.array([instance_key(int(s)) for s in seeds], dtype=np.uint64)
+    buf = np.zeros((horizon + 1, len(cvars), n, n_inst), dtype=real)
+    if history is None:
+        from .batched_cpu import random_history
+
+        state = np.empty((spec.nsv, n, n_inst), dtype=real)
+        low, high = spec.state_range().T
+        random_history(buf, state, keys, cvars, low, high, np.array(spec.lower), np.array(spec.upper))
+    else:
+        if history.shape != (horizon, spec.nsv, n, n_inst):
+            raise ConfigError(f"initial history has shape {history.shape}, expected {(horizon, spec.nsv, n, n_inst)}")
+        buf[:horizon] = history[:, cvars]
+        state = np.array(history[horizon - 1], dtype=real, order="C")
     n_samples = n_steps // istep - skip_samples
     out = np.zeros((n_samples, len(voi), n, n_inst), dtype=real)
     args = (spec.kernel_id, COUPLINGS[coupling], state, buf, horizon - 1, int(n_steps), row_ptr, cols,

@@ -20,21 +20,25 @@ nodes still read the oldest delayed one.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .batched_models import G2D, KURAMOTO, MPR, RWW
-from .rng import normal_pair
+from .rng import mix64, normal_pair, uniform
 
 LANES = 64
+PREFETCH = 8
 _PI = np.pi
 
 
 @njit(inline="always", cache=True)
-def _dfun(model, x, c, p, b0, nl, dx):
-    """Derivatives of lanes ``0..nl`` (instances ``b0..b0+nl``), TVB's equations and order."""
+def _dfun(model, x, c, p, nl, dx):
+    """Derivatives of lanes ``0..nl`` (parameters ``p[:, lane]``), TVB's equations and order."""
     if model == G2D:
         for l in range(nl):
-            b = b0 + l
+            b = l
             tau, I, a, bb, cc, d = p[0, b], p[1, b], p[2, b], p[3, b], p[4, b], p[5, b]
             e, f, g, alpha, beta, gamma = p[6, b], p[7, b], p[8, b], p[9, b], p[10, b], p[11, b]
             V = x[0, l]
@@ -45,10 +49,10 @@ def _dfun(model, x, c, p, b0, nl, dx):
             dx[1, l] = d * (a + bb * V + cc * V2 - beta * W) / tau
     elif model == KURAMOTO:
         for l in range(nl):
-            dx[0, l] = p[0, b0 + l] + (c[0, l] + 0.0)
+            dx[0, l] = p[0, l] + (c[0, l] + 0.0)
     elif model == RWW:
         for l in range(nl):
-            b = b0 + l
+            b = l
             a, bb, d, gamma, tau_s = p[0, b], p[1, b], p[2, b], p[3, b], p[4, b]
             w, J_N, I_o = p[5, b], p[6, b], p[7, b]
             S = x[0, l]
@@ -57,7 +61,7 @@ def _dfun(model, x, c, p, b0, nl, dx):
             dx[0, l] = -(S / tau_s) + (1.0 - S) * h * gamma
     elif model == MPR:
         for l in range(nl):
-            b = b0 + l
+            b = l
             tau, I, Delta, J, eta, cr, cv = p[0, b], p[1, b], p[2, b], p[3, b], p[4, b], p[5, b], p[6, b]
             r = x[0, l]
             V = x[1, l]
@@ -75,7 +79,22 @@ def _bound(y, lo, hi, nsv, nl):
             y[s, l] = hi[s] if v > hi[s] else v
 
 
-@njit(parallel=True, cache=True)
+@intrinsic
+def _prefetch(typingctx, flat, index):
+    """Prefetch the cache line of ``flat[index]`` (llvm.prefetch, read, high locality)."""
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i8p = ir.IntType(8).as_pointer()
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, ir.IntType(32), ir.IntType(32), ir.IntType(32)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
+        i32 = ir.IntType(32)
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.void(flat, index), codegen
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
 def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, weights, delays,
                cvars, coupling_a, coupling_b, params, dt, sigma, keys, lo, hi, voi, istep,
                skip, out):
@@ -93,6 +112,8 @@ def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, w
     n_slot = history.shape[0]
     ncv = cvars.shape[0]
     nvoi = voi.shape[0]
+    nnz = cols.shape[0]
+    flat = history.reshape(-1)
     stochastic = np.any(sigma != 0.0)
     n_pairs = (nsv + 1) // 2
     sqrt_dt = np.sqrt(dt)
@@ -104,78 +125,146 @@ def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, w
         xi = np.empty((nsv, LANES))
         d1 = np.empty((nsv, LANES))
         d2 = np.empty((nsv, LANES))
-        z = np.zeros((nsv, LANES))
+        z = np.zeros((nsv + 1, LANES))
         c = np.empty((ncv, LANES))
         acc = np.zeros((nvoi, n_node, LANES))
+        # block-local, contiguous copies of the per-instance inputs (lanes index from 0)
+        pb = np.ascontiguousarray(params[:, b0:b0 + nl])
+        sg = np.ascontiguousarray(sigma[:, b0:b0 + nl])
+        ca = coupling_a[b0:b0 + nl].copy()
+        cb = coupling_b[b0:b0 + nl].copy()
+        kb = keys[b0:b0 + nl].copy()
         for s in range(n_steps):
             t = step0 + 1 + s
             now = (t - 1) % n_slot
             slot_w = t % n_slot
             for i in range(n_node):
-                # delayed coupling: one compiled gather over the afferent connections
+                # delayed coupling: a compiled gather over the node's afferent connections,
+                # prefetching the history rows of the connections PREFETCH further on
                 for cv in range(ncv):
+                    cr = c[cv]
                     for l in range(nl):
-                        c[cv, l] = 0.0
+                        cr[l] = 0.0
                 for k in range(row_ptr[i], row_ptr[i + 1]):
-                    j = cols[k]
+                    kp = k + PREFETCH
+                    if kp < nnz:
+                        sp = now - delays[kp]
+                        sp = sp + n_slot if sp < 0 else sp
+                        for cv in range(ncv):
+                            base = ((sp * ncv + cv) * n_node + cols[kp]) * n_inst + b0
+                            for q in range(0, nl, 8):
+                                _prefetch(flat, base + q)
                     w = weights[k]
                     slot = now - delays[k]
-                    if slot < 0:
-                        slot += n_slot
+                    slot = slot + n_slot if slot < 0 else slot
                     for cv in range(ncv):
+                        cr = c[cv]
+                        hj = history[slot, cv, cols[k], b0:b0 + nl]
                         if coupling == 0:
                             for l in range(nl):
-                                c[cv, l] += w * history[slot, cv, j, b0 + l]
-                        elif coupling == 1:
-                            for l in range(nl):
-                                c[cv, l] += w * (history[slot, cv, j, b0 + l] - history[now, cv, i, b0 + l])
+                                cr[l] += w * hj[l]
                         else:
-                            for l in range(nl):
-                                c[cv, l] += w * np.sin(history[slot, cv, j, b0 + l] - history[now, cv, i, b0 + l])
+                            hi_ = history[now, cv, i, b0:b0 + nl]
+                            if coupling == 1:
+                                for l in range(nl):
+                                    cr[l] += w * (hj[l] - hi_[l])
+                            else:
+                                for l in range(nl):
+                                    cr[l] += w * np.sin(hj[l] - hi_[l])
                 for cv in range(ncv):
-                    for l in range(nl):
-                        if coupling == 0:
-                            c[cv, l] = coupling_a[b0 + l] * c[cv, l] + coupling_b[b0 + l]
-                        elif coupling == 1:
-                            c[cv, l] = coupling_a[b0 + l] * c[cv, l]
-                        else:
-                            c[cv, l] = coupling_a[b0 + l] / ncv * c[cv, l]
+                    cr = c[cv]
+                    if coupling == 0:
+                        for l in range(nl):
+                            cr[l] = ca[l] * cr[l] + cb[l]
+                    elif coupling == 1:
+                        for l in range(nl):
+                            cr[l] = ca[l] * cr[l]
+                    else:
+                        for l in range(nl):
+                            cr[l] = ca[l] / ncv * cr[l]
                 for sv in range(nsv):
+                    xr = x[sv]
+                    st = state[sv, i, b0:b0 + nl]
                     for l in range(nl):
-                        x[sv, l] = state[sv, i, b0 + l]
+                        xr[l] = st[l]
                 if stochastic:
                     for pr in range(n_pairs):
                         ctr = np.uint64((t * n_node + i) * n_pairs + pr)
+                        za = z[2 * pr]
+                        zb = z[2 * pr + 1]
                         for l in range(nl):
-                            g0, g1 = normal_pair(keys[b0 + l], ctr)
-                            z[2 * pr, l] = sqrt_dt * g0 * sigma[2 * pr, b0 + l]
-                            if 2 * pr + 1 < nsv:
-                                z[2 * pr + 1, l] = sqrt_dt * g1 * sigma[2 * pr + 1, b0 + l]
+                            g0, g1 = normal_pair(kb[l], ctr)
+                            za[l] = g0
+                            zb[l] = g1
+                    for sv in range(nsv):
+                        zr = z[sv]
+                        sgr = sg[sv]
+                        for l in range(nl):
+                            zr[l] = sqrt_dt * zr[l] * sgr[l]
                 # Heun: predictor, bounds, corrector, bounds (TVB's HeunStochastic/Deterministic)
-                _dfun(model, x, c, params, b0, nl, d1)
+                _dfun(model, x, c, pb, nl, d1)
                 for sv in range(nsv):
+                    xr, xir, d1r, zr = x[sv], xi[sv], d1[sv], z[sv]
                     for l in range(nl):
-                        xi[sv, l] = x[sv, l] + dt * d1[sv, l] + z[sv, l]
+                        xir[l] = xr[l] + dt * d1r[l] + zr[l]
                 _bound(xi, lo, hi, nsv, nl)
-                _dfun(model, xi, c, params, b0, nl, d2)
+                _dfun(model, xi, c, pb, nl, d2)
                 for sv in range(nsv):
+                    xr, xir, d1r, d2r, zr = x[sv], xi[sv], d1[sv], d2[sv], z[sv]
                     for l in range(nl):
-                        xi[sv, l] = x[sv, l] + (d1[sv, l] + d2[sv, l]) * dt / 2.0 + z[sv, l]
+                        xir[l] = xr[l] + (d1r[l] + d2r[l]) * dt / 2.0 + zr[l]
                 _bound(xi, lo, hi, nsv, nl)
                 for sv in range(nsv):
+                    xir = xi[sv]
+                    st = state[sv, i, b0:b0 + nl]
                     for l in range(nl):
-                        state[sv, i, b0 + l] = xi[sv, l]
+                        st[l] = xir[l]
                 for cv in range(ncv):
+                    xir = xi[cvars[cv]]
+                    hw = history[slot_w, cv, i, b0:b0 + nl]
                     for l in range(nl):
-                        history[slot_w, cv, i, b0 + l] = xi[cvars[cv], l]
+                        hw[l] = xir[l]
                 for v in range(nvoi):
+                    xir = xi[voi[v]]
+                    ar = acc[v, i]
                     for l in range(nl):
-                        acc[v, i, l] += xi[voi[v], l]
+                        ar[l] += xir[l]
             if (s + 1) % istep == 0:
                 sample = (s + 1) // istep - 1 - skip
                 for v in range(nvoi):
                     for i in range(n_node):
+                        ar = acc[v, i]
+                        if sample >= 0:
+                            o = out[sample, v, i, b0:b0 + nl]
+                            for l in range(nl):
+                                o[l] = ar[l] / istep
                         for l in range(nl):
-                            if sample >= 0:
-                                out[sample, v, i, b0 + l] = acc[v, i, l] / istep
-                            acc[v, i, l] = 0.0
+                            ar[l] = 0.0
+
+
+@njit(parallel=True, cache=True)
+def random_history(history, state, keys, cvars, low, high, lo, hi):
+    """TVB-style random initial history, drawn from each instance's key: every slot but the
+    last of ``history`` and the state (the last slot) uniform in [low, high) per state
+    variable, clipped to the bounds [lo, hi]."""
+    n_slot, ncv, n_node, n_inst = history.shape
+    nsv = state.shape[0]
+    for b in prange(n_inst):
+        key = mix64(keys[b] ^ np.uint64(0x5DEECE66D))
+        ctr = np.uint64(0)
+        for t in range(n_slot - 1):
+            for cv in range(ncv):
+                sv = cvars[cv]
+                for i in range(n_node):
+                    ctr += np.uint64(1)
+                    v = low[sv] + (high[sv] - low[sv]) * uniform(key, ctr)
+                    history[t, cv, i, b] = min(max(v, lo[sv]), hi[sv])
+        for sv in range(nsv):
+            for i in range(n_node):
+                ctr += np.uint64(1)
+                v = low[sv] + (high[sv] - low[sv]) * uniform(key, ctr)
+                v = min(max(v, lo[sv]), hi[sv])
+                state[sv, i, b] = v
+                for cv in range(ncv):
+                    if cvars[cv] == sv:
+                        history[n_slot - 2, cv, i, b] = v

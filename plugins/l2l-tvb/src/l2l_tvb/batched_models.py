@@ -10,6 +10,7 @@ and are written with TVB's operation order, so that trajectories agree to roundi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,13 +40,19 @@ class ModelSpec:
 
     def defaults(self) -> dict[str, float]:
         """TVB's default value of each kernel parameter."""
-        model = self.tvb_class()()
-        return {p: float(np.asarray(getattr(model, p)).reshape(-1)[0]) for p in self.params}
+        return dict(_tvb_defaults(self)[0])
 
     def state_range(self) -> np.ndarray:
         """TVB's ``state_variable_range`` as an array of shape (nsv, 2)."""
-        svr = self.tvb_class()().state_variable_range
-        return np.array([svr[s] for s in self.state_variables], dtype=float)
+        return _tvb_defaults(self)[1].copy()
+
+
+@lru_cache(maxsize=None)
+def _tvb_defaults(spec: ModelSpec) -> tuple[dict[str, float], np.ndarray]:
+    model = spec.tvb_class()()
+    values = {p: float(np.asarray(getattr(model, p)).reshape(-1)[0]) for p in spec.params}
+    svr = model.state_variable_range
+    return values, np.array([svr[s] for s in spec.state_variables], dtype=float)
 
 
 _INF = np.inf

@@ -200,6 +200,7 @@ class TvbFc(Optimizee):
         from .batched_models import model_spec
 
         spec = model_spec(self.model)
+        defaults = spec.defaults()
         split = [self._split(p) for p in params]
         groups: dict[float, list[int]] = defaultdict(list)
         for k, (_, _, speed, _) in enumerate(split):
@@ -215,7 +216,7 @@ class TvbFc(Optimizee):
                 raise ConfigError(f"batched engine: coupling parameter(s) {extra} not supported (a, b)")
             run = simulate(
                 spec, self._conn, int(round(self.simulation_length / self.dt)), [seeds[i] for i in idx],
-                params={k: np.array([split[i][0].get(k, spec.defaults()[k]) for i in idx], float)
+                params={k: np.array([split[i][0].get(k, defaults[k]) for i in idx], float)
                         for k in model_keys},
                 coupling=self.coupling,
                 coupling_a=np.array([split[i][1]["a"] for i in idx], float),

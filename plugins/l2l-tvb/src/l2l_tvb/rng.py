@@ -85,6 +85,12 @@ def cos_pm_pi(x: float) -> float:
 
 
 @njit(inline="always", cache=True)
+def uniform(key: np.uint64, counter: np.uint64) -> float:
+    """A uniform variate in [0, 1) for (key, counter)."""
+    return np.float64(mix64(np.uint64(key) + GAMMA * np.uint64(counter)) >> np.uint64(11)) * 1.1102230246251565e-16
+
+
+@njit(inline="always", cache=True)
 def normal_pair(key: np.uint64, counter: np.uint64) -> tuple[float, float]:
     """Two independent standard normal variates for (key, counter)."""
     z = np.uint64(key) + GAMMA * (np.uint64(2) * np.uint64(counter) + np.uint64(1))
