@@ -20,8 +20,9 @@ PLUGINS = sorted(p.name.removeprefix("l2l-") for p in (ROOT / "plugins").glob("l
                  if (p / "pyproject.toml").exists())
 nox.options.sessions = ["lint", "types", "core", *PLUGINS]
 
-#: plugin packages the demo installs besides core
-DEMO_PLUGINS: list[str] = []
+#: the demo: fit the HH conductances of an Arbor ball-and-stick cell to its own eFEL features
+DEMO_CONFIG = ROOT / "plugins" / "l2l-arbor" / "examples" / "hh_ball_and_stick.toml"
+DEMO_PLUGINS = ["-e", "plugins/l2l-arbor"]
 PYTEST = ["pytest", "-q", "-p", "no:cacheprovider"]
 
 
@@ -70,10 +71,9 @@ def all_(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """Install l2l with the demo's plugin and run a real optimization, then write its report."""
-    demo_cfg = ROOT / "examples" / "demo.toml"
     session.install("-e", "core[report]", *DEMO_PLUGINS)
     session.run("l2l", "list-plugins")
-    session.run("l2l", "run", str(demo_cfg), "--store", "l2l-runs.db", "--report", "l2l-report")
-    session.log("Results: l2l-runs.db (try 'l2l runs', 'l2l show 1'); report: l2l-report/index.html."
+    session.run("l2l", "run", str(DEMO_CONFIG), "--store", "l2l-runs.db", "--report", "l2l-report")
+    session.log("Results: l2l-runs.db (try 'l2l runs', 'l2l show 1'); report: l2l-report/report.html."
                 f" The environment is {session.virtualenv.location}: activate it to use 'l2l'.")
 
