@@ -14,15 +14,19 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
+# this file is called nest.py: keep its folder off the import path so `import nest` finds NEST
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from l2l import Experiment, experiment_from_config, load_config
-from l2l.executors.serial import SerialExecutor
-from l2l_nest.brunel import BrunelNetwork
-from l2l_nest.reservoir import ReservoirDigits
+import numpy as np  # noqa: E402
+
+from l2l import experiment_from_config, load_config  # noqa: E402
+from l2l.executors.serial import SerialExecutor  # noqa: E402
+from l2l_nest.brunel import BrunelNetwork  # noqa: E402
+from l2l_nest.reservoir import ReservoirDigits  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "plugins" / "l2l-nest" / "examples" / "enkf-digits.toml"

@@ -87,7 +87,8 @@ def scaling_rows(executors: list[str], tmp: str) -> list[dict]:
                              "overhead_ms": (gen / population - cost / workers) * 1e3,
                              "startup_s": total - gen * (generations - 1)})
                 print(f"  {name:8s} workers={workers} cost={cost * 1e3:g} ms: "
-                      f"{throughput:8.1f} eval/s, efficiency {rows[-1]['efficiency']:.2f}", flush=True)
+                      f"{throughput:8.1f} eval/s, efficiency {rows[-1]['efficiency']:.2f}",
+                      flush=True)
     return rows
 
 
@@ -99,7 +100,8 @@ def overhead_rows(executors: list[str], tmp: str) -> list[dict]:
             gen, _ = steady_generation(name, workers, 0.0, population, generations, tmp)
             rows.append({"executor": name, "workers": workers, "population": population,
                          "generation_ms": gen * 1e3, "per_evaluation_ms": gen / population * 1e3})
-            print(f"  {name:8s} population={population}: {gen * 1e3:.1f} ms per generation", flush=True)
+            print(f"  {name:8s} population={population}: {gen * 1e3:.1f} ms per generation",
+                  flush=True)
     return rows
 
 
@@ -137,7 +139,8 @@ def coordinator_limits(tmp: str, n: int = 10_000, dimension: int = 10) -> dict:
     tell = time.perf_counter() - t0
 
     tasks = [Task(i, c, i) for i, c in enumerate(candidates)]
-    results = [Evaluation(fitness=(1.0,), wall_time=0.01, worker="node042:12345") for _ in range(25)]
+    results = [Evaluation(fitness=(1.0,), wall_time=0.01, worker="node042:12345")
+               for _ in range(25)]
     size = lambda obj: len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: E731
     return {"n": n, "dimension": dimension, "commit_s": statistics.median(commits),
             "rows_per_s": n / statistics.median(commits), "db_mb_per_gen": db_bytes / 3 / 1e6,
@@ -159,10 +162,12 @@ def render(rows: list[dict], over: list[dict], limits: dict, load: tuple[float, 
              "after the first. efficiency = throughput × cost / workers; overhead = wall time per "
              "evaluation beyond cost / workers; start-up = executor start + first generation "
              "beyond the steady rate.", "",
-             "| cost | executor | workers | population | evaluations/s | efficiency | overhead ms/eval | start-up s |",
+             "| cost | executor | workers | population | evaluations/s | efficiency "
+             "| overhead ms/eval | start-up s |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['cost_ms']:g} ms | {r['executor']} | {r['workers']} | {r['population']} "
+        lines.append(f"| {r['cost_ms']:g} ms | {r['executor']} | {r['workers']} "
+                     f"| {r['population']} "
                      f"| {r['throughput']:.1f} | {r['efficiency']:.2f} | {r['overhead_ms']:.2f} "
                      f"| {r['startup_s']:.1f} |")
     lines += ["", "## Framework overhead per generation (zero-cost evaluations)", "",
@@ -176,7 +181,8 @@ def render(rows: list[dict], over: list[dict], limits: dict, load: tuple[float, 
     lines += ["", f"## Coordinator limits for {L['n']:,} individuals per generation "
                   f"({L['dimension']}-D parameters)", "",
               "| quantity | measured |", "|---|---|",
-              f"| store commit of one generation (`Store.commit_generation`) | {L['commit_s']:.2f} s "
+              f"| store commit of one generation (`Store.commit_generation`) "
+              f"| {L['commit_s']:.2f} s "
               f"({L['rows_per_s']:,.0f} rows/s) |",
               f"| store growth per generation | {L['db_mb_per_gen']:.1f} MB |",
               f"| GA ask / tell | {L['ask_s'] * 1e3:.0f} ms / {L['tell_s'] * 1e3:.0f} ms |",

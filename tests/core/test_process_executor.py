@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from core_parts import BadSetup, BatchTrouble, Segv, Trouble
+from core_parts import BadSetup, BatchTrouble, Segv, SlowSetup, Trouble
 from l2l import ConfigError, ExecutorError, Experiment, Task, build
 from l2l.executors.process import ProcessExecutor
 from l2l.executors.serial import SerialExecutor
@@ -91,3 +91,12 @@ def test_bad_settings():
         ProcessExecutor(workers=0).start(Trouble())
     with pytest.raises(ConfigError):
         ProcessExecutor(start_method="teleport").start(Trouble())
+
+
+def test_a_hanging_setup_is_a_clear_error_not_a_hang():
+    ex = ProcessExecutor(workers=2, setup_timeout=1.0)
+    t0 = time.monotonic()
+    with pytest.raises(ExecutorError, match="setup in a worker took longer than 1 s"):
+        ex.start(SlowSetup())
+    assert time.monotonic() - t0 < 10
+    assert all(not w.process.is_alive() for w in getattr(ex, "_workers", None) or [])

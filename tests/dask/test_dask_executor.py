@@ -16,6 +16,8 @@ from l2l_dask import DaskExecutor
 from l2l_dask.executor import LOCAL_SCHEDULER
 from dask_parts import BadSetup, Trouble
 
+QUIET_HTTP = {"dashboard_address": "127.0.0.1:0"}  # no dashboard; HTTP endpoint on a free port
+
 
 def _alive(pid: int) -> bool:
     try:
@@ -35,6 +37,22 @@ def _assert_gone(pids: set[int], within: float = 15.0) -> None:
     raise AssertionError(f"processes left behind: {sorted(left)}")
 
 
+def _dask_workers() -> set[int]:
+    """Live Dask worker processes started by this process (multiprocessing spawn children)."""
+    out = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit():
+                continue
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if (ppid == os.getpid() and b"spawn_main" in (entry / "cmdline").read_bytes()
+                    and _alive(int(entry.name))):
+                out.add(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
+            continue
+    return out
+
+
 def _pid(worker: str) -> int:
     return int(worker.rsplit(":", 1)[1])
 
@@ -45,7 +63,7 @@ def scheduler():
     with dask.config.set(LOCAL_SCHEDULER):
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                host="127.0.0.1", dashboard_address=None,
-                               silence_logs=logging.ERROR)
+                               silence_logs=logging.ERROR, scheduler_kwargs=QUIET_HTTP)
     with Client(cluster) as client:
         worker_pids = set(client.run(os.getpid).values())
     yield cluster.scheduler_address
@@ -69,6 +87,7 @@ def test_dask_gives_the_same_run_as_serial_and_process(scheduler):
 
 
 def test_local_cluster_runs_and_leaves_nothing_behind(tmp_path):
+    before = _dask_workers()
     exp = Experiment(Trouble(marker_dir=str(tmp_path)), build("optimizer", "ga", population=16),
                      DaskExecutor(workers=2), seed=1, generations=3)
     result = exp.run()
@@ -79,6 +98,10 @@ def test_local_cluster_runs_and_leaves_nothing_behind(tmp_path):
     children = {_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
     assert children == set(markers)
     _assert_gone(children)
+    deadline = time.monotonic() + 15
+    while _dask_workers() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _dask_workers() - before, "the local cluster's workers are still running"
 
 
 def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(scheduler, tmp_path):
@@ -137,6 +160,18 @@ def test_a_lost_worker_fails_only_its_evaluation():
     _assert_gone(worker_pids)
 
 
+def test_a_cluster_without_workers_stops_the_run_instead_of_hanging():
+    with LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None,
+                      silence_logs=logging.ERROR, scheduler_kwargs=QUIET_HTTP) as empty:
+        exp = Experiment(Trouble(), build("optimizer", "ga", population=4),
+                         DaskExecutor(address=empty.scheduler_address, no_workers_timeout=2.0),
+                         generations=1)
+        t0 = time.monotonic()
+        with pytest.raises(ExecutorError, match="no workers for 2 s"):
+            exp.run()
+        assert time.monotonic() - t0 < 20
+
+
 @pytest.mark.parametrize("isolate", [True, False])
 def test_setup_runs_once_per_worker(scheduler, tmp_path, isolate):
     exp = Experiment(Trouble(marker_dir=str(tmp_path)), build("optimizer", "ga", population=16),
@@ -164,6 +199,7 @@ def test_setup_failure_is_a_clear_error(scheduler):
     ({"timeout": 5.0, "isolate": False}, "timeout needs isolate"),
     ({"chunk": 0}, "chunk must be at least 1"),
     ({"start_method": "thread"}, "unknown start_method"),
+    ({"no_workers_timeout": 0.0}, "no_workers_timeout must be positive"),
 ])
 def test_bad_settings(kwargs, message):
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):

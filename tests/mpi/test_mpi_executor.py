@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from l2l import ConfigError, Experiment, ExecutorError, Store, Task, build
+from l2l import (ConfigError, Experiment, ExecutorError, Store, Task, build,
+                 experiment_from_config, load_config)
 from l2l_mpi import MPIExecutor
 from l2l_mpi.environment import wheel_mpiexec
 from mpi_parts import BadSetup, TinyNest, Trouble, launcher_variables
@@ -176,12 +177,28 @@ def test_launched_with_mpiexec_rank0_coordinates(tmp_path):
     assert len(workers) == 2  # one evaluation child per worker rank (ranks 1 and 2)
     with Store(str(db)) as store:
         launched = [i.evaluation.fitness for i in store.individuals(1)]
-    exp = Experiment(build("optimizee", "function", function="rastrigin", dimension=4, cost=0.002),
-                     build("optimizer", "ga", population=32), build("executor", "serial"),
-                     seed=7, generations=2)
+    config = load_config(config)
+    config["experiment"]["generations"] = 2
+    config["executor"] = {"name": "serial"}
+    exp = experiment_from_config(config)
     result = exp.run()
     assert launched == [i.evaluation.fitness for i in exp.store.individuals(result.run_id)]
     _assert_gone(set())
+
+
+def test_spawn_mode_finds_the_wheels_mpiexec_without_path(tmp_path):
+    # a plain `l2l run` from a shell where the venv is not activated: MPICH's singleton init
+    # execs `mpiexec` from PATH, so the executor must put the wheel's bin/ there itself
+    script = ("from l2l import Experiment, build\n"
+              "exp = Experiment(build('optimizee', 'function'),"
+              " build('optimizer', 'ga', population=4),"
+              " build('executor', 'mpi', workers=2), generations=1)\n"
+              "print(exp.run().status)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "HYDRA_"))}
+    env["PATH"] = "/usr/bin:/bin"
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("finished"), proc.stderr
 
 
 def test_setup_failure_is_a_clear_error():

@@ -35,8 +35,8 @@ def test_evaluation_scores_spike_counts(tiny_reservoir):
     accuracy, mse = ev.fitness
     assert 0.0 <= accuracy <= 1.0 and mse > 0
     assert ev.observation.shape == opt.targets().shape
-    # spike counts divided by target_rate * presentation time (100 Hz * 50 ms = 5 spikes)
-    assert np.allclose(ev.observation * 5.0, np.round(ev.observation * 5.0))
+    # spike counts divided by target_rate * presentation time (200 Hz * 50 ms = 10 spikes)
+    assert np.allclose(ev.observation * 10.0, np.round(ev.observation * 10.0))
     assert np.isclose(mse, np.mean((ev.observation - opt.targets()) ** 2))
     assert ev.info["mean_readout_rate"] > 0
 

@@ -83,3 +83,10 @@ class Segv(Optimizee):
 
             ctypes.string_at(0)
         return params["x"]
+
+
+class SlowSetup(Trouble):
+    """Hangs in setup()."""
+
+    def setup(self) -> None:
+        time.sleep(60)

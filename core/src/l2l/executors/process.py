@@ -92,15 +92,18 @@ class ProcessExecutor(Executor):
     ``timeout``: seconds allowed per evaluation (a batch chunk gets ``timeout`` × its size);
     None waits forever. ``start_method``: ``"forkserver"`` (default), ``"spawn"`` or ``"fork"``.
     ``chunk``: tasks sent together (None: one chunk per worker for batch optimizees, otherwise
-    about four chunks per worker for load balance).
+    about four chunks per worker for load balance). ``setup_timeout``: seconds a worker may
+    take to start and set the optimizee up (None: no limit).
     """
 
     def __init__(self, workers: int | None = None, timeout: float | None = None,
-                 start_method: str = "forkserver", chunk: int | None = None):
+                 start_method: str = "forkserver", chunk: int | None = None,
+                 setup_timeout: float | None = 600.0):
         self.workers = workers if workers is not None else (os.cpu_count() or 1)
         self.timeout = timeout
         self.start_method = start_method
         self.chunk = chunk
+        self.setup_timeout = setup_timeout
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self, optimizee: Optimizee) -> None:
@@ -121,9 +124,15 @@ class ProcessExecutor(Executor):
         self._wake_r, self._wake_w = os.pipe()
         self._closing = False
         self._error: BaseException | None = None
-        self._workers = [self._spawn() for _ in range(int(self.workers))]
-        for w in self._workers:
-            self._await_ready(w)
+        self._workers = []
+        try:
+            for _ in range(int(self.workers)):
+                self._workers.append(self._spawn())
+            for w in self._workers:
+                self._await_ready(w)
+        except BaseException:
+            self._shutdown(graceful=False)
+            raise
         self._thread = threading.Thread(target=self._dispatch, name="l2l-process-dispatch", daemon=True)
         self._thread.start()
 
@@ -135,6 +144,9 @@ class ProcessExecutor(Executor):
         return _Worker(proc, parent)
 
     def _await_ready(self, w: _Worker) -> None:
+        if not w.conn.poll(self.setup_timeout):
+            w.process.kill()
+            raise ExecutorError(f"optimizee setup in a worker took longer than {self.setup_timeout:g} s")
         try:
             kind, payload = w.conn.recv()
         except (EOFError, OSError):
@@ -150,12 +162,15 @@ class ProcessExecutor(Executor):
         self._closing = True
         os.write(self._wake_w, b"x")
         self._thread.join(timeout=10)
-        for w in self._workers:
+        self._shutdown(graceful=True)
+
+    def _shutdown(self, graceful: bool) -> None:
+        for w in self._workers if graceful else []:
             try:
                 w.conn.send(None)
             except (OSError, BrokenPipeError):
                 pass
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + (5 if graceful else 0)
         for w in self._workers:
             w.process.join(timeout=max(0.0, deadline - time.monotonic()))
             if w.process.is_alive():

@@ -11,8 +11,8 @@ is paid per chunk, not per evaluation. Each worker evaluates in a child process 
 replaced. If a whole Dask worker is lost, the scheduler re-runs its chunk as often as its
 ``allowed-failures`` allows (0 for the local cluster); a chunk that still fails is split into
 single tasks, and a task whose worker is lost that way is recorded as failed. Lost workers of
-the local cluster are recreated, and a cluster left without workers stops the run with an error
-(``NO_WORKERS_LIMIT``) instead of a hang.
+the local cluster are recreated, and a cluster left without workers for ``no_workers_timeout``
+seconds stops the run with an error instead of a hang.
 """
 
 from __future__ import annotations
@@ -37,9 +37,6 @@ from .worker import release, run_chunk
 LOCAL_SCHEDULER = {"distributed.scheduler.allowed-failures": 0,
                    "distributed.scheduler.worker-saturation": 1.0}
 
-#: Seconds a run waits while the cluster has no workers at all before it stops with an error.
-NO_WORKERS_LIMIT = 120.0
-
 
 class DaskExecutor(Executor):
     """Evaluate on Dask workers.
@@ -50,18 +47,21 @@ class DaskExecutor(Executor):
     ``isolate``. ``chunk``: tasks per Dask task (None: one chunk per worker for batch
     optimizees, otherwise about four per worker). ``isolate``: evaluate in a supervised child
     process per worker (False: in the worker itself, lower overhead, a crash costs the worker).
-    ``start_method`` of that child.
+    ``start_method`` of that child. ``no_workers_timeout``: seconds to wait while the cluster
+    has no workers at all (e.g. batch jobs still queued) before the run stops with an error;
+    None waits forever.
     """
 
     def __init__(self, workers: int | None = None, address: str | None = None,
                  timeout: float | None = None, chunk: int | None = None, isolate: bool = True,
-                 start_method: str = "forkserver"):
+                 start_method: str = "forkserver", no_workers_timeout: float | None = 300.0):
         self.workers = workers if workers is not None else 1
         self.address = address
         self.timeout = timeout
         self.chunk = chunk
         self.isolate = isolate
         self.start_method = start_method
+        self.no_workers_timeout = no_workers_timeout
 
     def _check(self) -> None:
         if int(self.workers) < 1:
@@ -77,6 +77,9 @@ class DaskExecutor(Executor):
             raise ConfigError(f"dask executor: chunk must be at least 1, got {self.chunk}")
         if self.start_method not in ("forkserver", "spawn", "fork"):
             raise ConfigError(f"dask executor: unknown start_method {self.start_method!r}")
+        if self.no_workers_timeout is not None and self.no_workers_timeout <= 0:
+            raise ConfigError(f"dask executor: no_workers_timeout must be positive, "
+                              f"got {self.no_workers_timeout}")
 
     _client: Any = None
 
@@ -133,7 +136,7 @@ class DaskExecutor(Executor):
     def _stream(self, chunks: list[list[Task]]) -> Iterator[tuple[Task, Evaluation]]:
         """Yield outcomes as chunks complete (finished chunks are gathered together), watching
         the cluster meanwhile: lost local workers are recreated, and a cluster without any
-        worker for ``NO_WORKERS_LIMIT`` seconds stops the run with an error."""
+        worker for ``no_workers_timeout`` seconds stops the run with an error."""
         from distributed import KilledWorker
 
         self._heal()
@@ -157,9 +160,10 @@ class DaskExecutor(Executor):
                     workerless_since = None
                 elif workerless_since is None:
                     workerless_since = time.monotonic()
-                elif time.monotonic() - workerless_since > NO_WORKERS_LIMIT:
+                elif (self.no_workers_timeout is not None
+                      and time.monotonic() - workerless_since > self.no_workers_timeout):
                     raise ExecutorError(f"dask executor: the cluster has had no workers for "
-                                        f"{NO_WORKERS_LIMIT:g} s") from None
+                                        f"{self.no_workers_timeout:g} s") from None
                 continue
             while not completed.empty():
                 done.append(completed.get())

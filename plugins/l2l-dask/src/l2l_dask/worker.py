@@ -64,7 +64,8 @@ def run_chunk(token: str, payload: bytes, tasks: Sequence[Task], timeout: float 
     with _lock:
         state = _prepare(token, payload, timeout, isolate, start_method)
     if "error" in state:
-        raise ExecutorError(f"optimizee setup failed on dask worker {worker_name()}: {state['error']}")
+        raise ExecutorError(f"optimizee setup failed on dask worker {worker_name()}: "
+                            f"{state['error']}")
     if "supervisor" in state:
         return state["supervisor"].submit(tasks).result()
     return run_tasks(state["optimizee"], tasks)

@@ -57,7 +57,8 @@ def run_chunk(token: str, tasks: Sequence[Task]) -> list[Evaluation]:
     if _state.get("token") != token:
         raise ExecutorError(f"MPI worker {worker_name()} was not prepared for this run")
     if "error" in _state:
-        raise ExecutorError(f"optimizee setup failed on MPI worker {worker_name()}: {_state['error']}")
+        raise ExecutorError(f"optimizee setup failed on MPI worker {worker_name()}: "
+                            f"{_state['error']}")
     if "supervisor" in _state:
         return _state["supervisor"].submit(tasks).result()
     return run_tasks(_state["optimizee"], tasks)

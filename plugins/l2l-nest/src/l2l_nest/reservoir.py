@@ -73,17 +73,16 @@ class ReservoirDigits(Optimizee):
     """Spiking reservoir + trainable spiking readout on the digits task (``nest-reservoir``)."""
 
     def __init__(self, n_excitatory: int = 160, n_inhibitory: int = 40,
-                 n_readout_sources: int | None = None, connection_probability: float = 0.1,
+                 n_readout_sources: int | None = 50, connection_probability: float = 0.1,
                  j_excitatory: float = 30.0, g: float = 4.0, input_coding: str = "current",
                  input_probability: float = 0.5, input_weight: float = 200.0,
                  max_input_rate: float = 200.0, reservoir_bias: float = 300.0,
-                 noise_std: float = 0.0,
-                 presentation_ms: float = 100.0, rest_ms: float = 20.0, n_train: int = 300,
-                 n_validation: int = 200, n_test: int | None = None,
-                 weight_bound: float = 200.0, readout_bias: float = 300.0,
-                 target_rate: float = 100.0,
-                 mse_weight: float = 1.0, data_seed: int = 0, network_seed: int = 1,
-                 input_seed: int | None = 0, local_num_threads: int = 1, resolution: float = 0.5):
+                 noise_std: float = 0.0, presentation_ms: float = 50.0, rest_ms: float = 10.0,
+                 n_train: int = 500, n_validation: int = 300, n_test: int | None = None,
+                 weight_bound: float = 300.0, readout_bias: float = 300.0,
+                 target_rate: float = 200.0, mse_weight: float = 1.0, data_seed: int = 0,
+                 network_seed: int = 1, input_seed: int | None = 0, local_num_threads: int = 1,
+                 resolution: float = 0.5):
         self.n_excitatory = n_excitatory
         self.n_inhibitory = n_inhibitory
         self.n_readout_sources = n_readout_sources

@@ -134,7 +134,7 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
     n_samples = n_steps // istep - skip_samples
     out = np.zeros((n_samples, len(voi), n, n_inst), dtype=real)
     args = (spec.kernel_id, COUPLINGS[coupling], state, buf, horizon - 1, int(n_steps), row_ptr, cols,
-            weights, delays, cvars, np.broadcast_to(np.asarray(coupling_a, float), (n_inst,)).copy(),
+            weights, delays, cvars, spec.active_cvars(p), np.broadcast_to(np.asarray(coupling_a, float), (n_inst,)).copy(),
             np.broadcast_to(np.asarray(coupling_b, float), (n_inst,)).copy(), p, float(dt),
             np.ascontiguousarray(sig), keys, np.array(spec.lower), np.array(spec.upper),
             np.array([spec.state_variables.index(v) for v in voi], dtype=np.int64), int(istep),

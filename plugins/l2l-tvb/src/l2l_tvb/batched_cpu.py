@@ -31,6 +31,7 @@ from .rng import mix64, normal_pair, uniform
 LANES = 64
 PREFETCH = 8
 _PI = np.pi
+_PI2 = np.pi ** 2
 
 
 @njit(inline="always", cache=True)
@@ -65,8 +66,9 @@ def _dfun(model, x, c, p, nl, dx):
             tau, I, Delta, J, eta, cr, cv = p[0, b], p[1, b], p[2, b], p[3, b], p[4, b], p[5, b], p[6, b]
             r = x[0, l]
             V = x[1, l]
+            # x ** 2 written as x * x: numpy squares exactly so, and pow() would not vectorise
             dx[0, l] = 1 / tau * (Delta / (_PI * tau) + 2 * V * r)
-            dx[1, l] = 1 / tau * (V ** 2 - _PI ** 2 * tau ** 2 * r ** 2 + eta + J * tau * r + I
+            dx[1, l] = 1 / tau * (V * V - _PI2 * (tau * tau) * (r * r) + eta + J * tau * r + I
                                   + cr * c[0, l] + cv * c[1, l])
 
 
@@ -96,13 +98,15 @@ def _prefetch(typingctx, flat, index):
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, weights, delays,
-               cvars, coupling_a, coupling_b, params, dt, sigma, keys, lo, hi, voi, istep,
+               cvars, active, coupling_a, coupling_b, params, dt, sigma, keys, lo, hi, voi, istep,
                skip, out):
     """Advance ``state`` (nsv, N, B) and ``history`` (L, ncv, N, B) by ``n_steps`` Heun steps.
 
     ``step0`` is the step of the current state (its coupling variables are in history slot
     ``step0 % L``). ``row_ptr/cols/weights/delays``: the afferent connections of each node
-    (CSR, delays in steps). ``params`` (n_params, B): the model parameters per instance;
+    (CSR, delays in steps). ``active`` (ncv,): whether a coupling variable's input is used at
+    all (False when the model multiplies it by zero in every instance; its gather is skipped).
+    ``params`` (n_params, B): the model parameters per instance;
     ``coupling_a/b`` (B,): coupling parameters; ``sigma`` (nsv, B): ``sqrt(2 nsig)`` per state
     variable (all zero: deterministic Heun); ``keys`` (B,): noise keys. Averages of the state
     variables ``voi`` over ``istep`` steps go to ``out[sample - skip]`` (samples before ``skip``
@@ -151,13 +155,16 @@ def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, w
                         sp = now - delays[kp]
                         sp = sp + n_slot if sp < 0 else sp
                         for cv in range(ncv):
-                            base = ((sp * ncv + cv) * n_node + cols[kp]) * n_inst + b0
-                            for q in range(0, nl, 8):
-                                _prefetch(flat, base + q)
+                            if active[cv]:
+                                base = ((sp * ncv + cv) * n_node + cols[kp]) * n_inst + b0
+                                for q in range(0, nl, 8):
+                                    _prefetch(flat, base + q)
                     w = weights[k]
                     slot = now - delays[k]
                     slot = slot + n_slot if slot < 0 else slot
                     for cv in range(ncv):
+                        if not active[cv]:
+                            continue
                         cr = c[cv]
                         hj = history[slot, cv, cols[k], b0:b0 + nl]
                         if coupling == 0:

@@ -33,6 +33,15 @@ class ModelSpec:
     def nsv(self) -> int:
         return len(self.state_variables)
 
+    def active_cvars(self, params: np.ndarray) -> np.ndarray:
+        """Per coupling variable: whether any instance uses its input (``params``: the
+        kernel's (n_params, B) array). Only MontbrioPazoRoxin weighs its inputs (cr, cv)."""
+        active = np.ones(len(self.cvars), dtype=np.bool_)
+        if self.kernel_id == MPR:
+            active[:] = [np.any(params[self.params.index("cr")] != 0),
+                         np.any(params[self.params.index("cv")] != 0)]
+        return active
+
     def tvb_class(self) -> type:
         from tvb.simulator import models
 
