@@ -24,7 +24,6 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import numpy as np  # noqa: E402
 
 from l2l import experiment_from_config, load_config  # noqa: E402
-from l2l.executors.serial import SerialExecutor  # noqa: E402
 from l2l_nest.brunel import BrunelNetwork  # noqa: E402
 from l2l_nest.reservoir import ReservoirDigits  # noqa: E402
 
@@ -72,7 +71,6 @@ def bench_brunel(n: int = 5) -> list[str]:
 def accuracy_run() -> list[str]:
     config = load_config(EXAMPLE)
     exp = experiment_from_config(config)
-    exp.executor = SerialExecutor()
     result, wall, cpu = timed(exp.run)
     opt: ReservoirDigits = exp.optimizee
     opt.setup()
@@ -82,7 +80,7 @@ def accuracy_run() -> list[str]:
     opt_conf = config["optimizer"]
     lines = [f"Config `{EXAMPLE.relative_to(ROOT)}` (enkf population {opt_conf['population']}, "
              f"gamma {opt_conf['gamma']}, {result.generations} generations, "
-             f"{result.evaluations} evaluations, serial executor, batch path).", "",
+             f"{result.evaluations} evaluations, executor {config['executor']['name']}, batch path).", "",
              "| generation | best training loss so far (mse - accuracy) |", "|---:|---:|"]
     lines += [f"| {g} | {loss:.4f} |" for g, loss in enumerate(result.history)]
     lines += ["", f"Best individual (by training loss): training accuracy "
@@ -131,8 +129,12 @@ def merge(path: Path, header: list[str], sections: dict[str, list[str]]) -> str:
                 kept[current] = []
             elif current is not None:
                 kept[current].append(line)
-    kept.update({title: ["", *body, ""] for title, body in sections.items()})
-    body = [line for title in ORDER if title in kept for line in (title, *kept[title])]
+    kept.update(sections)
+    body = []
+    for title in ORDER:
+        if title in kept:
+            text = "\n".join(kept[title]).strip("\n")
+            body += [title, "", text, ""]
     return "\n".join(header + [""] + body).rstrip() + "\n"
 
 
@@ -146,8 +148,9 @@ def main() -> None:
     load = os.getloadavg()[0]
     header = ["# l2l-nest benchmark", "",
               f"NEST 3.10 (PyPI wheel), 1 thread per simulation, Python {platform.python_version()}, "
-              f"{os.cpu_count()} cores shared with other jobs (load average {load:.1f} at the "
-              "last start): wall times are inflated by the load, CPU seconds less so. "
+              f"{os.cpu_count()} cores shared with about seven other jobs (load average {load:.1f} "
+              "when this report was last written, 3 to 8 during the runs): wall times are "
+              "inflated by the load, CPU seconds less so. "
               "Produced by `python bench/nest.py [--accuracy] [--l2l]`; each section is "
               "replaced when it is run again."]
     sections: dict[str, list[str]] = {}

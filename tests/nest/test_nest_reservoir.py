@@ -134,3 +134,20 @@ def test_meta_optimizee_tunes_enkf_on_validation_accuracy(tiny_reservoir):
         assert 0.0 <= ev.fitness[0] <= 1.0
         # the outer loss is minus the validation accuracy (mse weighted 0)
         assert inner.objectives().loss(ev.fitness) == -ev.fitness[0]
+
+
+def test_decision_most_spikes_then_earliest_first_spike():
+    from l2l_nest.digits import Split
+
+    opt = ReservoirDigits(presentation_ms=50.0, target_rate=200.0)
+    split = Split(images=np.zeros((4, 64)), labels=np.array([0, 1, 2, 3]))
+    counts = np.zeros((4, 10))
+    latency = np.full((4, 10), np.inf)
+    counts[0, [0, 5]] = [3, 2]                                  # most spikes: right
+    counts[1, [1, 4]] = 2
+    latency[1, [1, 4]] = [5.0, 9.0]                             # tie, earlier first spike: right
+    counts[2, [2, 7]] = 2
+    latency[2, [2, 7]] = 4.0                                    # exact tie: wrong
+    ev = opt._score(counts, latency, split, {})                 # image 3: all silent, wrong
+    assert ev.fitness[0] == 0.5
+    assert np.allclose(ev.observation.reshape(4, 10), counts / 10.0)

@@ -127,3 +127,12 @@ def test_experiment_with_ga_improves_fit():
     result = Experiment(opt, build("optimizer", "ga", population=8), seed=1, generations=2).run()
     assert 0.0 <= result.best.params["coupling"] <= 0.2
     assert result.best_fitness[0] > 0.2
+
+
+def test_diverging_instance_fails_alone():
+    """A parameter set that blows up is a failed evaluation; its neighbours in the chunk are not."""
+    opt = TvbFc(model="MontbrioPazoRoxin", parameters={"coupling": {"low": 0.0, "high": 5.0}},
+                normalize_weights=True, **{**FAST, "dt": 0.05, "simulation_length": 200.0, "transient": 50.0})
+    opt.setup()
+    evs = run_tasks(opt, [Task(0, {"coupling": 0.02}, 1), Task(1, {"coupling": 5.0}, 2)])
+    assert evs[0].ok and not evs[1].ok and "diverged" in evs[1].error

@@ -11,7 +11,7 @@ vector-based optimizers and back, and round-trips through JSON.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import prod
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -27,26 +27,32 @@ def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
 
 
-@dataclass(frozen=True)
 class Float:
-    """A real parameter in ``[low, high]``; ``shape`` makes it a fixed-shape array."""
+    """A real parameter in ``[low, high]``; ``shape`` (an int or a tuple) makes it an array."""
 
-    name: str
-    low: float
-    high: float
-    shape: tuple[int, ...] = field(default=())
     kind = "float"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", _shape(self.shape))
-        object.__setattr__(self, "low", float(self.low))
-        object.__setattr__(self, "high", float(self.high))
+    def __init__(self, name: str, low: float, high: float, shape: int | Sequence[int] = ()):
+        self.name = name
+        self.low = float(low)
+        self.high = float(high)
+        self.shape: tuple[int, ...] = _shape(shape)
         if not (np.isfinite(self.low) and np.isfinite(self.high)):
             raise ConfigError(f"parameter {self.name!r}: bounds must be finite")
         if self.low > self.high:
             raise ConfigError(
                 f"parameter {self.name!r}: lower bound {self.low} is above upper bound {self.high}"
             )
+
+    def __repr__(self) -> str:
+        shape = f", shape={self.shape}" if self.shape else ""
+        return f"{type(self).__name__}({self.name!r}, {self.low:g}, {self.high:g}{shape})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.to_json() == other.to_json()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.name, self.low, self.high, self.shape))
 
     @property
     def size(self) -> int:
@@ -67,7 +73,6 @@ class Float:
                 "shape": list(self.shape)}
 
 
-@dataclass(frozen=True)
 class Int(Float):
     """An integer parameter in ``[low, high]`` (inclusive)."""
 

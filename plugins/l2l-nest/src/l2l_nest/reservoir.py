@@ -47,7 +47,8 @@ from l2l import ConfigError, Evaluation, Float, Objectives, Optimizee, Space
 from l2l.space import Params
 
 from .digits import N_CLASSES, N_PIXELS, Split, digits_splits
-from .kernel import first_spikes, import_nest, reset_kernel, spike_counts
+from .kernel import import_nest, reset_kernel
+from .spikes import first_spikes, spike_counts
 
 #: Parameters of all ``iaf_psc_exp`` neurons (NEST defaults otherwise: C_m 250 pF, tau_m 10 ms,
 #: E_L -70 mV, V_th -55 mV, V_reset -70 mV, t_ref 2 ms).
@@ -200,7 +201,8 @@ class ReservoirDigits(Optimizee):
         obs = counts / (float(self.target_rate) * float(self.presentation_ms) / 1000.0)
         target = split.one_hot()
         # decision: most spikes, ties broken by the earlier first spike (latency < window)
-        score = counts - np.minimum(latency, float(self.presentation_ms)) / (float(self.presentation_ms) + 1.0)
+        window = float(self.presentation_ms)
+        score = counts - np.minimum(latency, window) / (window + 1.0)
         correct = score[np.arange(len(split.labels)), split.labels]
         others = np.where(target > 0, -np.inf, score).max(axis=1)
         fired = counts[np.arange(len(split.labels)), split.labels] > 0

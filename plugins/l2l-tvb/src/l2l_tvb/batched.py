@@ -21,6 +21,9 @@ from .connectome import Connectome
 from .rng import instance_key
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
+#: the CPU kernel's lane loops vectorise in steps of 32 instances (4 x 8 AVX-512 lanes): batches
+#: of 8 or more instances are padded to a multiple of this
+PAD_TO = 32
 
 
 @dataclass
@@ -92,8 +95,10 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
     ``params``: model parameters, each a scalar or one value per instance (others: TVB
     defaults). ``nsig``: TVB's additive-noise ``nsig``, scalar, per instance (B,), or per state
     variable and instance (nsv, B); all zero gives deterministic Heun. ``history``: initial
-    history (horizon, nsv, N, B) as TVB's ``initial_conditions`` (default: random from each
-    seed, :func:`initial_history`). ``voi``: state variables to record (default: the first).
+    history (horizon, nsv, N, B) as TVB's ``initial_conditions`` (default: TVB-style random
+    history drawn from each seed's noise key; :func:`initial_history` gives one as an array,
+    e.g. to start TVB from the same history). ``voi``: state variables to record (default: the
+    first).
     """
     n_inst = len(seeds)
     if coupling not in COUPLINGS:
@@ -131,20 +136,33 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
             raise ConfigError(f"initial history has shape {history.shape}, expected {(horizon, spec.nsv, n, n_inst)}")
         buf[:horizon] = history[:, cvars]
         state = np.array(history[horizon - 1], dtype=real, order="C")
+    ca = np.broadcast_to(np.asarray(coupling_a, float), (n_inst,))
+    cb = np.broadcast_to(np.asarray(coupling_b, float), (n_inst,))
+    on_gpu = resolve_device(device) == "gpu"
+    # CPU: pad the batch to whole vectors of lanes (copies of the last instance, dropped after)
+    pad = 0 if on_gpu or n_inst < 8 else -n_inst % PAD_TO
+    if pad:
+        state, buf, ca, cb, p, sig, keys = (np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)], mode="edge")
+                                            for a in (state, buf, ca, cb, p, sig, keys))
     n_samples = n_steps // istep - skip_samples
-    out = np.zeros((n_samples, len(voi), n, n_inst), dtype=real)
+    out = np.zeros((n_samples, len(voi), n, n_inst + pad), dtype=real)
     args = (spec.kernel_id, COUPLINGS[coupling], state, buf, horizon - 1, int(n_steps), row_ptr, cols,
-            weights, delays, cvars, spec.active_cvars(p), np.broadcast_to(np.asarray(coupling_a, float), (n_inst,)).copy(),
-            np.broadcast_to(np.asarray(coupling_b, float), (n_inst,)).copy(), p, float(dt),
-            np.ascontiguousarray(sig), keys, np.array(spec.lower), np.array(spec.upper),
+            weights, delays, cvars, spec.active_cvars(p), np.ascontiguousarray(ca),
+            np.ascontiguousarray(cb), np.ascontiguousarray(p), float(dt),
+            np.ascontiguousarray(sig), np.ascontiguousarray(keys), np.array(spec.lower), np.array(spec.upper),
             np.array([spec.state_variables.index(v) for v in voi], dtype=np.int64), int(istep),
             int(skip_samples), out)
-    if resolve_device(device) == "gpu":
+    if on_gpu:
         from .batched_gpu import heun_batch_gpu
 
         state, out = heun_batch_gpu(*args)
     else:
-        from .batched_cpu import heun_batch
+        import numba
 
-        heun_batch(*args)
-    return BatchResult(samples=out, state=state)
+        from .batched_cpu import MAX_LANES, heun_batch
+
+        # lanes per thread block: whole vector loops (PAD_TO), enough blocks for all threads
+        n_run = n_inst + pad
+        lanes = int(min(MAX_LANES, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * numba.get_num_threads())))))
+        heun_batch(*args, min(lanes, n_run))
+    return BatchResult(samples=out[..., :n_inst], state=state[..., :n_inst])

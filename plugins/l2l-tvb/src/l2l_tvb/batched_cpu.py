@@ -3,7 +3,7 @@
 Layout: instances are the innermost axis of every array (``state[sv, node, instance]``,
 ``history[slot, cvar, node, instance]``), so one connection's delayed-state gather reads a
 contiguous run of instances and the lane loops vectorise. ``prange`` runs blocks of
-``LANES`` instances on separate threads; each block goes through all time steps on its own
+``lanes`` instances on separate threads; each block goes through all time steps on its own
 (instances never interact), and within a step one fused loop over nodes does the delayed,
 coupled gather over the node's afferent connections, the model equations and the Heun update.
 
@@ -28,47 +28,72 @@ from numba.extending import intrinsic
 from .batched_models import G2D, KURAMOTO, MPR, RWW
 from .rng import mix64, normal_pair, uniform
 
-LANES = 64
+MAX_LANES = 64
 PREFETCH = 8
 _PI = np.pi
 _PI2 = np.pi ** 2
 
 
 @njit(inline="always", cache=True)
+def _derive(model, p):
+    """Per-lane constants of the equations, computed once per block with TVB's operation
+    order (so the dfun below gives bit-identical values): G2D rows 12-13 = d * tau,
+    gamma * I; MPR rows 7-10 = 1 / tau, Delta / (pi * tau), pi^2 * tau^2, J * tau."""
+    nl = p.shape[1]
+    if model == G2D:
+        q = np.empty((14, nl))
+        q[:12] = p
+        for l in range(nl):
+            q[12, l] = p[5, l] * p[0, l]
+            q[13, l] = p[11, l] * p[1, l]
+        return q
+    if model == MPR:
+        q = np.empty((11, nl))
+        q[:7] = p
+        for l in range(nl):
+            tau = p[0, l]
+            q[7, l] = 1 / tau
+            q[8, l] = p[2, l] / (_PI * tau)
+            q[9, l] = _PI2 * (tau * tau)
+            q[10, l] = p[3, l] * tau
+        return q
+    return p.copy()
+
+
+@njit(inline="always", cache=True)
 def _dfun(model, x, c, p, nl, dx):
-    """Derivatives of lanes ``0..nl`` (parameters ``p[:, lane]``), TVB's equations and order."""
+    """Derivatives of lanes ``0..nl`` (parameters ``p[:, lane]`` from :func:`_derive`), TVB's
+    equations and operation order."""
     if model == G2D:
         for l in range(nl):
-            b = l
-            tau, I, a, bb, cc, d = p[0, b], p[1, b], p[2, b], p[3, b], p[4, b], p[5, b]
-            e, f, g, alpha, beta, gamma = p[6, b], p[7, b], p[8, b], p[9, b], p[10, b], p[11, b]
+            tau, a, bb, cc, d = p[0, l], p[2, l], p[3, l], p[4, l], p[5, l]
+            e, f, g, alpha, beta, gamma = p[6, l], p[7, l], p[8, l], p[9, l], p[10, l], p[11, l]
             V = x[0, l]
             W = x[1, l]
             V2 = V * V
-            dx[0, l] = d * tau * (alpha * W - f * V2 * V + e * V2 + g * V + gamma * I
-                                  + gamma * c[0, l] + 0.0)
+            dx[0, l] = p[12, l] * (alpha * W - f * V2 * V + e * V2 + g * V + p[13, l]
+                                   + gamma * c[0, l] + 0.0)
             dx[1, l] = d * (a + bb * V + cc * V2 - beta * W) / tau
     elif model == KURAMOTO:
         for l in range(nl):
             dx[0, l] = p[0, l] + (c[0, l] + 0.0)
     elif model == RWW:
         for l in range(nl):
-            b = l
-            a, bb, d, gamma, tau_s = p[0, b], p[1, b], p[2, b], p[3, b], p[4, b]
-            w, J_N, I_o = p[5, b], p[6, b], p[7, b]
+            a, bb, d, gamma, tau_s = p[0, l], p[1, l], p[2, l], p[3, l], p[4, l]
+            w, J_N, I_o = p[5, l], p[6, l], p[7, l]
             S = x[0, l]
             xx = w * J_N * S + I_o + J_N * c[0, l]
             h = (a * xx - bb) / (1 - np.exp(-d * (a * xx - bb)))
             dx[0, l] = -(S / tau_s) + (1.0 - S) * h * gamma
     elif model == MPR:
         for l in range(nl):
-            b = l
-            tau, I, Delta, J, eta, cr, cv = p[0, b], p[1, b], p[2, b], p[3, b], p[4, b], p[5, b], p[6, b]
+            # 1/tau * (Delta/(pi tau) + 2 V r), 1/tau * (V^2 - pi^2 tau^2 r^2 + eta + J tau r + I
+            # + cr Cr + cv Cv); x ** 2 is x * x (numpy squares so; pow() would not vectorise)
+            I, eta, cr, cv = p[1, l], p[4, l], p[5, l], p[6, l]
             r = x[0, l]
             V = x[1, l]
-            # x ** 2 written as x * x: numpy squares exactly so, and pow() would not vectorise
-            dx[0, l] = 1 / tau * (Delta / (_PI * tau) + 2 * V * r)
-            dx[1, l] = 1 / tau * (V * V - _PI2 * (tau * tau) * (r * r) + eta + J * tau * r + I
+            dx[0, l] = p[7, l] * (p[8, l] + 2 * V * r)
+            dx[1, l] = p[7, l] * (V * V - p[9, l] * (r * r) + eta + p[10, l] * r + I
                                   + cr * c[0, l] + cv * c[1, l])
 
 
@@ -99,7 +124,7 @@ def _prefetch(typingctx, flat, index):
 @njit(parallel=True, cache=True, error_model="numpy")
 def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, weights, delays,
                cvars, active, coupling_a, coupling_b, params, dt, sigma, keys, lo, hi, voi, istep,
-               skip, out):
+               skip, out, lanes):
     """Advance ``state`` (nsv, N, B) and ``history`` (L, ncv, N, B) by ``n_steps`` Heun steps.
 
     ``step0`` is the step of the current state (its coupling variables are in history slot
@@ -110,7 +135,7 @@ def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, w
     ``coupling_a/b`` (B,): coupling parameters; ``sigma`` (nsv, B): ``sqrt(2 nsig)`` per state
     variable (all zero: deterministic Heun); ``keys`` (B,): noise keys. Averages of the state
     variables ``voi`` over ``istep`` steps go to ``out[sample - skip]`` (samples before ``skip``
-    are dropped).
+    are dropped). ``lanes``: instances per thread block (a multiple of 8, at most 64).
     """
     nsv, n_node, n_inst = state.shape
     n_slot = history.shape[0]
@@ -121,19 +146,19 @@ def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, w
     stochastic = np.any(sigma != 0.0)
     n_pairs = (nsv + 1) // 2
     sqrt_dt = np.sqrt(dt)
-    n_block = (n_inst + LANES - 1) // LANES
+    n_block = (n_inst + lanes - 1) // lanes
     for blk in prange(n_block):
-        b0 = blk * LANES
-        nl = min(LANES, n_inst - b0)
-        x = np.empty((nsv, LANES))
-        xi = np.empty((nsv, LANES))
-        d1 = np.empty((nsv, LANES))
-        d2 = np.empty((nsv, LANES))
-        z = np.zeros((nsv + 1, LANES))
-        c = np.empty((ncv, LANES))
-        acc = np.zeros((nvoi, n_node, LANES))
+        b0 = blk * lanes
+        nl = min(lanes, n_inst - b0)
+        x = np.empty((nsv, lanes))
+        xi = np.empty((nsv, lanes))
+        d1 = np.empty((nsv, lanes))
+        d2 = np.empty((nsv, lanes))
+        z = np.zeros((nsv + 1, lanes))
+        c = np.empty((ncv, lanes))
+        acc = np.zeros((nvoi, n_node, lanes))
         # block-local, contiguous copies of the per-instance inputs (lanes index from 0)
-        pb = np.ascontiguousarray(params[:, b0:b0 + nl])
+        pb = _derive(model, np.ascontiguousarray(params[:, b0:b0 + nl]))
         sg = np.ascontiguousarray(sigma[:, b0:b0 + nl])
         ca = coupling_a[b0:b0 + nl].copy()
         cb = coupling_b[b0:b0 + nl].copy()

@@ -161,7 +161,9 @@ class TvbFc(Optimizee):
         return model, coupling, float(speed), nsig
 
     def _score(self, x: np.ndarray) -> Evaluation:
-        """Fitness of one signal ``x[time, region]``."""
+        """Fitness of one signal ``x[time, region]``; a diverged simulation is a failure."""
+        if not np.all(np.isfinite(x)):
+            return Evaluation.failed("simulation diverged (non-finite state)")
         fc = fc_matrix(x)
         sim = upper(fc)
         fitness = [pearson(sim, upper(self._target))]
