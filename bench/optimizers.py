@@ -65,7 +65,7 @@ CONFIGS = {"cmaes-sep": ("cmaes", {"population": 6,
 PEERS = ("ngopt", "ng-cma", "optuna-cma", "optuna-tpe")
 LABELS = {"ngopt": "nevergrad NGOpt", "ng-cma": "nevergrad CMA", "optuna-cma": "optuna CmaEs",
           "optuna-tpe": "optuna TPE", **{n: f"l2l {n}" for n in OURS},
-          "cmaes-sep": "l2l cmaes as ng's CMAbounded (not default: sep, elitist, pop 6)"}
+          "cmaes-sep": "l2l cmaes-sep (not default)"}
 #: seeds per budget for each peer (those slower than ~5 s per 2,000 evaluations are run at
 #: 20,000 with fewer seeds, or not at all)
 PEER_SEEDS = {"ngopt": {2000: 10, 20000: 3}, "ng-cma": {2000: 10, 20000: 3},
@@ -297,7 +297,9 @@ def plot(cache: dict, path: Path) -> None:
             med = np.median(np.array(b["curves"]), axis=0)
             marks = CHECKPOINTS[:len(med)]
             style = "-" if m in OURS else "--"
-            ax.plot(marks, np.maximum(med, 1e-30), style, lw=2 if m == "cmaes" else 1.2,
+            color = plt.cm.tab20((OURS + PEERS).index(m) % 20)
+            ax.plot(marks, np.maximum(med, 1e-30), style, color=color,
+                    lw=2 if m == "cmaes" else 1.2,
                     label=f"{LABELS[m]} ({len(b['curves'])} seeds)")
         ax.set(xscale="log", yscale="log", title=f"{f} ({DIM}-D)", xlabel="evaluations",
                ylabel="best so far (median over seeds)")

@@ -105,12 +105,13 @@ class SimulatedAnnealing(VectorOptimizer):
         self.t_start = None if self.t0 is None else float(self.t0)
 
     def temperature(self) -> float:
+        assert self.t_start is not None, "the start temperature is set by the first tell()"
         return temperature(self.schedule, int(self.k), float(self.t_start), float(self.decay),
                            float(self.t_end), int(self.iterations))
 
     def ask_vectors(self) -> np.ndarray:
         if len(self.current):
-            ratio = self.temperature() / float(self.t_start)
+            ratio = self.temperature() / float(self.t_start or 1.0)
             sigma = float(self.step) * ratio ** float(self.step_exponent)
             self.proposals = self.current + sigma * self.rng.standard_normal(self.current.shape)
         return from_unit(self.space, self.proposals)

@@ -63,6 +63,7 @@ class ParallelTempering(VectorOptimizer):
         return low * (high / low) ** (np.arange(n) / (n - 1))
 
     def temperatures(self) -> np.ndarray:
+        assert self.t_hot is not None, "the hottest temperature is set by the first tell()"
         return self._ladder(float(self.t_hot) * float(self.t_ratio), float(self.t_hot))
 
     def ask_vectors(self) -> np.ndarray:
