@@ -37,7 +37,7 @@ def lint(session: nox.Session) -> None:
 def types(session: nox.Session) -> None:
     """mypy on the core package."""
     session.install("mypy", "-e", "core[report]")
-    session.run("mypy", "core/src/l2l")
+    session.run("mypy", "--config-file", "core/pyproject.toml", "core/src/l2l")
 
 
 @nox.session

@@ -58,7 +58,7 @@ def test_setup_runs_once_per_worker_and_workers_are_replaced(tmp_path):
     crashes = sum(1 for i in exp.store.individuals(result.run_id) if not i.evaluation.ok)
     assert crashes > 0
     assert len(markers) == 2 + crashes  # two workers plus one replacement per crash
-    assert all(m.read_text() == "x\n" for m in markers)
+    assert all(m.read_text() == "setup\n" for m in markers)
     assert result.evaluations == 48
 
 

@@ -14,7 +14,7 @@ from distributed import Client, LocalCluster
 from l2l import ConfigError, Experiment, ExecutorError, Task, build
 from l2l_dask import DaskExecutor
 from l2l_dask.executor import LOCAL_SCHEDULER
-from dask_parts import BadSetup, Trouble
+from core_parts import BadSetup, Trouble
 
 QUIET_HTTP = {"dashboard_address": "127.0.0.1:0"}  # no dashboard; HTTP endpoint on a free port
 

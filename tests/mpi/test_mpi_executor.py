@@ -15,7 +15,8 @@ from l2l import (ConfigError, Experiment, ExecutorError, Store, Task, build,
                  experiment_from_config, load_config)
 from l2l_mpi import MPIExecutor
 from l2l_mpi.environment import wheel_mpiexec
-from mpi_parts import BadSetup, TinyNest, Trouble, launcher_variables
+from core_parts import BadSetup, Trouble
+from mpi_parts import TinyNest, launcher_variables
 
 HERE = Path(__file__).resolve().parent
 

@@ -25,7 +25,8 @@ class Trouble(Optimizee):
 
     def setup(self) -> None:
         if self.marker_dir:
-            open(os.path.join(self.marker_dir, f"setup-{os.getpid()}"), "a").write("x\n")
+            with open(os.path.join(self.marker_dir, f"setup-{os.getpid()}"), "a") as f:
+                f.write("setup\n")
 
     def evaluate(self, params, seed):
         x = params["x"]
