@@ -59,10 +59,6 @@ class Objectives:
         w = np.ones(len(self)) if self.weights is None else np.asarray(self.weights)
         return float(np.sum(self.signs * w * np.asarray(fitness, dtype=float)))
 
-    def better(self, a: Sequence[float], b: Sequence[float]) -> bool:
-        """Whether fitness ``a`` has a lower :meth:`loss` than ``b``."""
-        return self.loss(a) < self.loss(b)
-
     def to_json(self) -> dict[str, Any]:
         return {"names": list(self.names), "directions": list(self.directions),
                 "weights": None if self.weights is None else list(self.weights)}

@@ -160,8 +160,3 @@ def get_plugins() -> Plugins:
         _plugins = Plugins()
     return _plugins
 
-
-def reset_plugins() -> None:
-    """Forget the discovered plugins (tests; after installing a package at run time)."""
-    global _plugins
-    _plugins = None

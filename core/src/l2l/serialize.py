@@ -45,16 +45,6 @@ def _decode(obj: Any) -> Any:
     return obj
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Return ``obj`` with arrays and non-finite floats replaced by JSON-safe markers."""
-    return _encode(obj)
-
-
-def from_jsonable(obj: Any) -> Any:
-    """Inverse of :func:`to_jsonable`."""
-    return _decode(obj)
-
-
 def dumps(obj: Any) -> str:
     """Serialise ``obj`` (dicts, lists, scalars, numpy arrays) to a JSON string."""
     return json.dumps(_encode(obj), separators=(",", ":"), allow_nan=False)
