@@ -159,10 +159,10 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
     else:
         import numba
 
-        from .batched_cpu import MAX_LANES, heun_batch
+        from .batched_cpu import CHUNK, MAX_LANES, heun_batch
 
         # lanes per thread block: whole vector loops (PAD_TO), enough blocks for all threads
         n_run = n_inst + pad
         lanes = int(min(MAX_LANES, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * numba.get_num_threads())))))
-        heun_batch(*args, min(lanes, n_run))
+        heun_batch(*args, min(lanes, n_run), CHUNK)
     return BatchResult(samples=out[..., :n_inst], state=state[..., :n_inst])

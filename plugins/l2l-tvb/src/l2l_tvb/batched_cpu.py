@@ -1,11 +1,15 @@
 """The CPU kernel of the batched engine: Heun (deterministic or stochastic) for a whole batch.
 
 Layout: instances are the innermost axis of every array (``state[sv, node, instance]``,
-``history[slot, cvar, node, instance]``), so one connection's delayed-state gather reads a
-contiguous run of instances and the lane loops vectorise. ``prange`` runs blocks of
+``history[slot, cvar, node, instance]``), so the lane loops vectorise. ``prange`` runs blocks of
 ``lanes`` instances on separate threads; each block goes through all time steps on its own
-(instances never interact), and within a step one fused loop over nodes does the delayed,
-coupled gather over the node's afferent connections, the model equations and the Heun update.
+(instances never interact) on a block-local copy of its history laid out
+``[cvar, node, slot, lane]``: the delayed states one connection needs for consecutive steps are
+then one contiguous run, so the Linear-coupling gather streams them ``chunk`` steps at a time
+instead of waiting on one scattered read per connection and step. Within a step one fused loop
+over nodes adds the near connections' terms, evaluates the model equations and does the Heun
+update. Per node the far terms are summed before the near ones (each part in CSR order), so for
+nodes with short-delay afferents the rounding differs from TVB's order in the last bits.
 
 Conventions follow TVB (tvb.simulator): the history holds the coupling variables of the last
 ``horizon`` steps; the coupling of step t uses ``x_j(t - 1 - d_ij)`` with ``d_ij`` the delay in
@@ -28,8 +32,10 @@ from numba.extending import intrinsic
 from .batched_models import G2D, KURAMOTO, MPR, RWW
 from .rng import mix64, normal_pair, uniform
 
-MAX_LANES = 64
+MAX_LANES = 32
 PREFETCH = 8
+#: steps of Linear coupling summed at once over the far connections
+CHUNK = 32
 _PI = np.pi
 _PI2 = np.pi ** 2
 
@@ -121,10 +127,48 @@ def _prefetch(typingctx, flat, index):
     return types.void(flat, index), codegen
 
 
+@njit(cache=True)
+def split_rows(row_ptr, delays, chunk):
+    """Order each node's afferent connections for a coupling computed ``chunk`` steps at once:
+    ``order[row_ptr[i]:mid[i]]`` are the far ones (delay >= chunk - 1: their delayed states for
+    the whole chunk are known at its start), ``order[mid[i]:row_ptr[i + 1]]`` the near ones
+    (added step by step); each part keeps the CSR order."""
+    n_node = row_ptr.shape[0] - 1
+    order = np.empty(delays.shape[0], dtype=np.int64)
+    mid = np.empty(n_node, dtype=np.int64)
+    m = 0
+    for i in range(n_node):
+        for k in range(row_ptr[i], row_ptr[i + 1]):
+            if delays[k] >= chunk - 1:
+                order[m] = k
+                m += 1
+        mid[i] = m
+        for k in range(row_ptr[i], row_ptr[i + 1]):
+            if delays[k] < chunk - 1:
+                order[m] = k
+                m += 1
+    return order, mid
+
+
+@njit(inline="always", cache=True)
+def _couple(coupling, acc, w, hj, hi_, nl):
+    """Add one connection's term to ``acc``: Linear ``w x_j``, Difference ``w (x_j - x_i)``,
+    Kuramoto ``w sin(x_j - x_i)``."""
+    if coupling == 0:
+        for l in range(nl):
+            acc[l] += w * hj[l]
+    elif coupling == 1:
+        for l in range(nl):
+            acc[l] += w * (hj[l] - hi_[l])
+    else:
+        for l in range(nl):
+            acc[l] += w * np.sin(hj[l] - hi_[l])
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
 def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, weights, delays,
                cvars, active, coupling_a, coupling_b, params, dt, sigma, keys, lo, hi, voi, istep,
-               skip, out, lanes):
+               skip, out, lanes, chunk):
     """Advance ``state`` (nsv, N, B) and ``history`` (L, ncv, N, B) by ``n_steps`` Heun steps.
 
     ``step0`` is the step of the current state (its coupling variables are in history slot
@@ -135,14 +179,22 @@ def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, w
     ``coupling_a/b`` (B,): coupling parameters; ``sigma`` (nsv, B): ``sqrt(2 nsig)`` per state
     variable (all zero: deterministic Heun); ``keys`` (B,): noise keys. Averages of the state
     variables ``voi`` over ``istep`` steps go to ``out[sample - skip]`` (samples before ``skip``
-    are dropped). ``lanes``: instances per thread block (a multiple of 8, at most 64).
+    are dropped). ``lanes``: instances per thread block (a multiple of 8);
+    ``chunk``: steps of Linear coupling summed at once (see below; 1 sums every step in CSR
+    order).
+
+    Each block copies its history into a block-local ring ``hb[cv, node, slot, lane]``, so the
+    delayed states one connection needs for consecutive steps are one contiguous run. Linear
+    coupling is summed ``chunk`` steps at a time over the far connections (delay >= chunk - 1,
+    streamed from the ring), the near ones are added step by step; Difference and Kuramoto
+    (which need the target's own current state) go one step at a time in CSR order.
     """
     nsv, n_node, n_inst = state.shape
     n_slot = history.shape[0]
     ncv = cvars.shape[0]
     nvoi = voi.shape[0]
-    nnz = cols.shape[0]
-    flat = history.reshape(-1)
+    chunk = chunk if coupling == 0 else 1
+    order, mid = split_rows(row_ptr, delays, chunk)
     stochastic = np.any(sigma != 0.0)
     n_pairs = (nsv + 1) // 2
     sqrt_dt = np.sqrt(dt)
@@ -150,128 +202,154 @@ def heun_batch(model, coupling, state, history, step0, n_steps, row_ptr, cols, w
     for blk in prange(n_block):
         b0 = blk * lanes
         nl = min(lanes, n_inst - b0)
-        x = np.empty((nsv, lanes))
-        xi = np.empty((nsv, lanes))
-        d1 = np.empty((nsv, lanes))
-        d2 = np.empty((nsv, lanes))
-        z = np.zeros((nsv + 1, lanes))
-        c = np.empty((ncv, lanes))
-        acc = np.zeros((nvoi, n_node, lanes))
+        x = np.empty((nsv, nl))
+        xi = np.empty((nsv, nl))
+        d1 = np.empty((nsv, nl))
+        d2 = np.empty((nsv, nl))
+        z = np.zeros((nsv + 1, nl))
+        c = np.empty((ncv, nl))
+        acc = np.zeros((nvoi, n_node, nl))
+        cpl = np.empty((ncv, n_node, chunk, nl))
+        hb = np.empty((ncv, n_node, n_slot, nl))
+        for sl in range(n_slot):
+            for cv in range(ncv):
+                for j in range(n_node):
+                    hb[cv, j, sl] = history[sl, cv, j, b0:b0 + nl]
+        flat = hb.reshape(-1)
         # block-local, contiguous copies of the per-instance inputs (lanes index from 0)
         pb = _derive(model, np.ascontiguousarray(params[:, b0:b0 + nl]))
         sg = np.ascontiguousarray(sigma[:, b0:b0 + nl])
         ca = coupling_a[b0:b0 + nl].copy()
         cb = coupling_b[b0:b0 + nl].copy()
         kb = keys[b0:b0 + nl].copy()
-        for s in range(n_steps):
-            t = step0 + 1 + s
-            now = (t - 1) % n_slot
-            slot_w = t % n_slot
+        for s0 in range(0, n_steps, chunk):
+            tc = min(chunk, n_steps - s0)
+            now0 = (step0 + s0) % n_slot
+            # far connections: their sums for all tc steps, each read as a contiguous run of
+            # the ring (prefetching the start of the run PREFETCH connections further on)
             for i in range(n_node):
-                # delayed coupling: a compiled gather over the node's afferent connections,
-                # prefetching the history rows of the connections PREFETCH further on
                 for cv in range(ncv):
-                    cr = c[cv]
-                    for l in range(nl):
-                        cr[l] = 0.0
-                for k in range(row_ptr[i], row_ptr[i + 1]):
-                    kp = k + PREFETCH
-                    if kp < nnz:
-                        sp = now - delays[kp]
+                    for q in range(tc):
+                        cq = cpl[cv, i, q]
+                        for l in range(nl):
+                            cq[l] = 0.0
+                for m in range(row_ptr[i], mid[i]):
+                    mp = m + PREFETCH
+                    if mp < mid[i]:
+                        kp = order[mp]
+                        sp = now0 - delays[kp]
                         sp = sp + n_slot if sp < 0 else sp
                         for cv in range(ncv):
                             if active[cv]:
-                                base = ((sp * ncv + cv) * n_node + cols[kp]) * n_inst + b0
+                                base = ((cv * n_node + cols[kp]) * n_slot + sp) * nl
                                 for q in range(0, nl, 8):
                                     _prefetch(flat, base + q)
+                    k = order[m]
                     w = weights[k]
-                    slot = now - delays[k]
-                    slot = slot + n_slot if slot < 0 else slot
+                    base = now0 - delays[k]
+                    base = base + n_slot if base < 0 else base
                     for cv in range(ncv):
                         if not active[cv]:
                             continue
+                        hrow = hb[cv, cols[k]]
+                        hi_ = hb[cv, i, now0]
+                        for q in range(tc):
+                            sl = base + q
+                            sl = sl - n_slot if sl >= n_slot else sl
+                            _couple(coupling, cpl[cv, i, q], w, hrow[sl], hi_, nl)
+            for q in range(tc):
+                s = s0 + q
+                t = step0 + 1 + s
+                now = (t - 1) % n_slot
+                slot_w = t % n_slot
+                for i in range(n_node):
+                    for cv in range(ncv):
                         cr = c[cv]
-                        hj = history[slot, cv, cols[k], b0:b0 + nl]
+                        cq = cpl[cv, i, q]
+                        for l in range(nl):
+                            cr[l] = cq[l]
+                    # near connections: their delayed states were written during this chunk
+                    for m in range(mid[i], row_ptr[i + 1]):
+                        k = order[m]
+                        slot = now - delays[k]
+                        slot = slot + n_slot if slot < 0 else slot
+                        for cv in range(ncv):
+                            if active[cv]:
+                                _couple(coupling, c[cv], weights[k], hb[cv, cols[k], slot],
+                                        hb[cv, i, now], nl)
+                    for cv in range(ncv):
+                        cr = c[cv]
                         if coupling == 0:
                             for l in range(nl):
-                                cr[l] += w * hj[l]
-                        else:
-                            hi_ = history[now, cv, i, b0:b0 + nl]
-                            if coupling == 1:
-                                for l in range(nl):
-                                    cr[l] += w * (hj[l] - hi_[l])
-                            else:
-                                for l in range(nl):
-                                    cr[l] += w * np.sin(hj[l] - hi_[l])
-                for cv in range(ncv):
-                    cr = c[cv]
-                    if coupling == 0:
-                        for l in range(nl):
-                            cr[l] = ca[l] * cr[l] + cb[l]
-                    elif coupling == 1:
-                        for l in range(nl):
-                            cr[l] = ca[l] * cr[l]
-                    else:
-                        for l in range(nl):
-                            cr[l] = ca[l] / ncv * cr[l]
-                for sv in range(nsv):
-                    xr = x[sv]
-                    st = state[sv, i, b0:b0 + nl]
-                    for l in range(nl):
-                        xr[l] = st[l]
-                if stochastic:
-                    for pr in range(n_pairs):
-                        ctr = np.uint64((t * n_node + i) * n_pairs + pr)
-                        za = z[2 * pr]
-                        zb = z[2 * pr + 1]
-                        for l in range(nl):
-                            g0, g1 = normal_pair(kb[l], ctr)
-                            za[l] = g0
-                            zb[l] = g1
-                    for sv in range(nsv):
-                        zr = z[sv]
-                        sgr = sg[sv]
-                        for l in range(nl):
-                            zr[l] = sqrt_dt * zr[l] * sgr[l]
-                # Heun: predictor, bounds, corrector, bounds (TVB's HeunStochastic/Deterministic)
-                _dfun(model, x, c, pb, nl, d1)
-                for sv in range(nsv):
-                    xr, xir, d1r, zr = x[sv], xi[sv], d1[sv], z[sv]
-                    for l in range(nl):
-                        xir[l] = xr[l] + dt * d1r[l] + zr[l]
-                _bound(xi, lo, hi, nsv, nl)
-                _dfun(model, xi, c, pb, nl, d2)
-                for sv in range(nsv):
-                    xr, xir, d1r, d2r, zr = x[sv], xi[sv], d1[sv], d2[sv], z[sv]
-                    for l in range(nl):
-                        xir[l] = xr[l] + (d1r[l] + d2r[l]) * dt / 2.0 + zr[l]
-                _bound(xi, lo, hi, nsv, nl)
-                for sv in range(nsv):
-                    xir = xi[sv]
-                    st = state[sv, i, b0:b0 + nl]
-                    for l in range(nl):
-                        st[l] = xir[l]
-                for cv in range(ncv):
-                    xir = xi[cvars[cv]]
-                    hw = history[slot_w, cv, i, b0:b0 + nl]
-                    for l in range(nl):
-                        hw[l] = xir[l]
-                for v in range(nvoi):
-                    xir = xi[voi[v]]
-                    ar = acc[v, i]
-                    for l in range(nl):
-                        ar[l] += xir[l]
-            if (s + 1) % istep == 0:
-                sample = (s + 1) // istep - 1 - skip
-                for v in range(nvoi):
-                    for i in range(n_node):
-                        ar = acc[v, i]
-                        if sample >= 0:
-                            o = out[sample, v, i, b0:b0 + nl]
+                                cr[l] = ca[l] * cr[l] + cb[l]
+                        elif coupling == 1:
                             for l in range(nl):
-                                o[l] = ar[l] / istep
+                                cr[l] = ca[l] * cr[l]
+                        else:
+                            for l in range(nl):
+                                cr[l] = ca[l] / ncv * cr[l]
+                    for sv in range(nsv):
+                        xr = x[sv]
+                        st = state[sv, i, b0:b0 + nl]
                         for l in range(nl):
-                            ar[l] = 0.0
+                            xr[l] = st[l]
+                    if stochastic:
+                        for pr in range(n_pairs):
+                            ctr = np.uint64((t * n_node + i) * n_pairs + pr)
+                            za = z[2 * pr]
+                            zb = z[2 * pr + 1]
+                            for l in range(nl):
+                                g0, g1 = normal_pair(kb[l], ctr)
+                                za[l] = g0
+                                zb[l] = g1
+                        for sv in range(nsv):
+                            zr = z[sv]
+                            sgr = sg[sv]
+                            for l in range(nl):
+                                zr[l] = sqrt_dt * zr[l] * sgr[l]
+                    # Heun: predictor, bounds, corrector, bounds (TVB's HeunStochastic/Deterministic)
+                    _dfun(model, x, c, pb, nl, d1)
+                    for sv in range(nsv):
+                        xr, xir, d1r, zr = x[sv], xi[sv], d1[sv], z[sv]
+                        for l in range(nl):
+                            xir[l] = xr[l] + dt * d1r[l] + zr[l]
+                    _bound(xi, lo, hi, nsv, nl)
+                    _dfun(model, xi, c, pb, nl, d2)
+                    for sv in range(nsv):
+                        xr, xir, d1r, d2r, zr = x[sv], xi[sv], d1[sv], d2[sv], z[sv]
+                        for l in range(nl):
+                            xir[l] = xr[l] + (d1r[l] + d2r[l]) * dt / 2.0 + zr[l]
+                    _bound(xi, lo, hi, nsv, nl)
+                    for sv in range(nsv):
+                        xir = xi[sv]
+                        st = state[sv, i, b0:b0 + nl]
+                        for l in range(nl):
+                            st[l] = xir[l]
+                    for cv in range(ncv):
+                        xir = xi[cvars[cv]]
+                        hw = hb[cv, i, slot_w]
+                        for l in range(nl):
+                            hw[l] = xir[l]
+                    for v in range(nvoi):
+                        xir = xi[voi[v]]
+                        ar = acc[v, i]
+                        for l in range(nl):
+                            ar[l] += xir[l]
+                if (s + 1) % istep == 0:
+                    sample = (s + 1) // istep - 1 - skip
+                    for v in range(nvoi):
+                        for i in range(n_node):
+                            ar = acc[v, i]
+                            if sample >= 0:
+                                o = out[sample, v, i, b0:b0 + nl]
+                                for l in range(nl):
+                                    o[l] = ar[l] / istep
+                            for l in range(nl):
+                                ar[l] = 0.0
+        for sl in range(n_slot):
+            for cv in range(ncv):
+                for j in range(n_node):
+                    history[sl, cv, j, b0:b0 + nl] = hb[cv, j, sl]
 
 
 @njit(parallel=True, cache=True)
