@@ -15,26 +15,10 @@ from l2l import ConfigError, Experiment, ExecutorError, Task, build
 from l2l_dask import DaskExecutor
 from l2l_dask.executor import LOCAL_SCHEDULER
 from core_parts import BadSetup, Trouble
+from executor_checks import (TROUBLE_XS, alive, assert_gone, assert_trouble_outcomes,
+                             run_fitnesses, worker_pid)
 
 QUIET_HTTP = {"dashboard_address": "127.0.0.1:0"}  # no dashboard; HTTP endpoint on a free port
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state != "Z"
-
-
-def _assert_gone(pids: set[int], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        left = {p for p in pids if _alive(p)}
-        if not left:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"processes left behind: {sorted(left)}")
 
 
 def _dask_workers() -> set[int]:
@@ -46,15 +30,11 @@ def _dask_workers() -> set[int]:
                 continue
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             if (ppid == os.getpid() and b"spawn_main" in (entry / "cmdline").read_bytes()
-                    and _alive(int(entry.name))):
+                    and alive(int(entry.name))):
                 out.add(int(entry.name))
         except (FileNotFoundError, ProcessLookupError, PermissionError, IndexError, ValueError):
             continue
     return out
-
-
-def _pid(worker: str) -> int:
-    return int(worker.rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")
@@ -68,22 +48,14 @@ def scheduler():
         worker_pids = set(client.run(os.getpid).values())
     yield cluster.scheduler_address
     cluster.close()
-    _assert_gone(worker_pids)
-
-
-def _fitnesses(executor) -> tuple[list[float], list[tuple]]:
-    exp = Experiment(build("optimizee", "function", function="rastrigin", dimension=3, noise=0.1),
-                     build("optimizer", "ga", population=12), executor, seed=3, generations=3)
-    result = exp.run()
-    assert result.status == "finished"
-    return result.history, [i.evaluation.fitness for i in exp.store.individuals(result.run_id)]
+    assert_gone(worker_pids)
 
 
 def test_dask_gives_the_same_run_as_serial_and_process(scheduler):
-    serial = _fitnesses(build("executor", "serial"))
-    assert _fitnesses(build("executor", "process", workers=2)) == serial
-    assert _fitnesses(DaskExecutor(address=scheduler, timeout=30.0)) == serial
-    assert _fitnesses(DaskExecutor(address=scheduler, isolate=False, chunk=1)) == serial
+    serial = run_fitnesses(build("executor", "serial"))
+    assert run_fitnesses(build("executor", "process", workers=2)) == serial
+    assert run_fitnesses(DaskExecutor(address=scheduler, timeout=30.0)) == serial
+    assert run_fitnesses(DaskExecutor(address=scheduler, isolate=False, chunk=1)) == serial
 
 
 def test_local_cluster_runs_and_leaves_nothing_behind(tmp_path):
@@ -95,9 +67,9 @@ def test_local_cluster_runs_and_leaves_nothing_behind(tmp_path):
     # one evaluation child per Dask worker, each set up once
     markers = {int(m.name.split("-")[1]): m.read_text() for m in tmp_path.iterdir()}
     assert len(markers) == 2 and set(markers.values()) == {"setup\n"}
-    children = {_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
+    children = {worker_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
     assert children == set(markers)
-    _assert_gone(children)
+    assert_gone(children)
     deadline = time.monotonic() + 15
     while _dask_workers() - before and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -107,7 +79,7 @@ def test_local_cluster_runs_and_leaves_nothing_behind(tmp_path):
 def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(scheduler, tmp_path):
     optimizee = Trouble(crash_below=0.1, hang_below=0.2, raise_below=0.3, nan_below=0.4,
                         marker_dir=str(tmp_path))
-    xs = [0.05, 0.15, 0.25, 0.35, 0.5, 0.7, 0.95, 0.02]
+    xs = TROUBLE_XS
     ex = DaskExecutor(address=scheduler, timeout=1.0, chunk=4)
     t0 = time.monotonic()
     ex.start(optimizee)
@@ -121,17 +93,11 @@ def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(scheduler, 
     finally:
         ex.close()
     assert time.monotonic() - t0 < 30
-    assert sorted(out) == list(range(len(xs)))
-    assert "died (exit code 7)" in out[0].error and "died (exit code 7)" in out[7].error
-    assert out[1].error.startswith("timeout: evaluation exceeded 1 s")
-    assert out[2].error.startswith("ValueError: x=0.250 is too small")
-    assert out[3].error == "non-finite fitness (nan,)"
-    for i in (4, 5, 6):
-        assert out[i].ok and out[i].fitness == pytest.approx(((xs[i] - 0.7) ** 2,))
+    assert_trouble_outcomes(out)
     markers = list(tmp_path.iterdir())
     assert all(m.read_text() == "setup\n" for m in markers)
     # the cluster lives on, but this run's evaluation children are stopped at close()
-    _assert_gone({int(m.name.split("-")[1]) for m in markers})
+    assert_gone({int(m.name.split("-")[1]) for m in markers})
 
     exp = Experiment(optimizee, build("optimizer", "ga", population=8),
                      DaskExecutor(address=scheduler, timeout=1.0), seed=0, generations=2)
@@ -157,7 +123,7 @@ def test_a_lost_worker_fails_only_its_evaluation():
         worker_pids = set(ex._client.run(os.getpid).values())
     finally:
         ex.close()
-    _assert_gone(worker_pids)
+    assert_gone(worker_pids)
 
 
 def test_a_cluster_without_workers_stops_the_run_instead_of_hanging():
@@ -180,7 +146,7 @@ def test_setup_runs_once_per_worker(scheduler, tmp_path, isolate):
     assert result.evaluations == 48
     markers = {int(m.name.split("-")[1]): m.read_text() for m in tmp_path.iterdir()}
     assert set(markers.values()) == {"setup\n"}
-    workers = {_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
+    workers = {worker_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
     assert workers == set(markers) and 1 <= len(workers) <= 2
 
 

@@ -16,17 +16,11 @@ from l2l import (ConfigError, Experiment, ExecutorError, Store, Task, build,
 from l2l_mpi import MPIExecutor
 from l2l_mpi.environment import wheel_mpiexec
 from core_parts import BadSetup, Trouble
+from executor_checks import (TROUBLE_XS, alive, assert_gone, assert_trouble_outcomes,
+                             run_fitnesses, worker_pid)
 from mpi_parts import TinyNest, launcher_variables
 
 HERE = Path(__file__).resolve().parent
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
-    return state != "Z"
 
 
 def _descendants(root: int) -> set[int]:
@@ -42,7 +36,7 @@ def _descendants(root: int) -> set[int]:
     while frontier:
         frontier = {p for p, pp in parents.items() if pp in frontier} - found
         found |= frontier
-    return {p for p in found if _alive(p)}
+    return {p for p in found if alive(p)}
 
 
 def _mpi_processes() -> set[int]:
@@ -58,54 +52,26 @@ def _mpi_processes() -> set[int]:
     return out
 
 
-def _assert_gone(pids: set[int], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        left = {p for p in pids if _alive(p)} | _mpi_processes()
-        if not left:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"processes left behind: {sorted(left)}")
-
-
-def _pid(worker: str) -> int:
-    return int(worker.rsplit(":", 1)[1])
-
-
-def _fitnesses(executor) -> tuple[list[float], list[tuple]]:
-    exp = Experiment(build("optimizee", "function", function="rastrigin", dimension=3, noise=0.1),
-                     build("optimizer", "ga", population=12), executor, seed=3, generations=3)
-    result = exp.run()
-    assert result.status == "finished"
-    return result.history, [i.evaluation.fitness for i in exp.store.individuals(result.run_id)]
-
-
 def test_mpi_gives_the_same_run_as_serial_and_process():
-    serial = _fitnesses(build("executor", "serial"))
-    assert _fitnesses(build("executor", "process", workers=2)) == serial
-    assert _fitnesses(MPIExecutor(workers=2, timeout=30.0)) == serial
-    assert _fitnesses(MPIExecutor(workers=2, isolate=False, chunk=1)) == serial
-    _assert_gone(set())
+    serial = run_fitnesses(build("executor", "serial"))
+    assert run_fitnesses(build("executor", "process", workers=2)) == serial
+    assert run_fitnesses(MPIExecutor(workers=2, timeout=30.0)) == serial
+    assert run_fitnesses(MPIExecutor(workers=2, isolate=False, chunk=1)) == serial
+    assert_gone(set(), others=_mpi_processes)
 
 
 def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(tmp_path):
     optimizee = Trouble(crash_below=0.1, hang_below=0.2, raise_below=0.3, nan_below=0.4,
                         marker_dir=str(tmp_path))
-    xs = [0.05, 0.15, 0.25, 0.35, 0.5, 0.7, 0.95, 0.02]
+    xs = TROUBLE_XS
     ex = MPIExecutor(workers=2, timeout=1.0, chunk=4)
     t0 = time.monotonic()
     ex.start(optimizee)
     try:
         out = {t.index: ev for t, ev in ex.map([Task(i, {"x": x}, i) for i, x in enumerate(xs)])}
-        assert sorted(out) == list(range(len(xs)))
-        assert "died (exit code 7)" in out[0].error and "died (exit code 7)" in out[7].error
-        assert out[1].error.startswith("timeout: evaluation exceeded 1 s")
-        assert out[2].error.startswith("ValueError: x=0.250 is too small")
-        assert out[3].error == "non-finite fitness (nan,)"
-        for i in (4, 5, 6):
-            assert out[i].ok and out[i].fitness == pytest.approx(((xs[i] - 0.7) ** 2,))
+        assert_trouble_outcomes(out)
         assert not any(out[i].ok for i in range(4)) and not out[7].ok
-        children = {_pid(ev.worker) for ev in out.values()}
+        children = {worker_pid(ev.worker) for ev in out.values()}
         # submit: one chunk, outcomes in task order
         chunk = ex.submit([Task(0, {"x": 0.9}, 0), Task(1, {"x": 0.25}, 1), Task(2, {"x": 0.5}, 2)])
         first, second, third = chunk.result(timeout=30)
@@ -118,7 +84,7 @@ def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(tmp_path):
     markers = list(tmp_path.iterdir())
     assert all(m.read_text() == "setup\n" for m in markers)
     assert {int(m.name.split("-")[1]) for m in markers} >= children
-    _assert_gone(children | {int(m.name.split("-")[1]) for m in markers})
+    assert_gone(children | {int(m.name.split("-")[1]) for m in markers}, others=_mpi_processes)
 
     exp = Experiment(optimizee, build("optimizer", "ga", population=8),
                      MPIExecutor(workers=2, timeout=1.0), seed=0, generations=2)
@@ -136,9 +102,9 @@ def test_setup_runs_once_per_worker(tmp_path, isolate):
     assert result.evaluations == 48
     markers = {int(m.name.split("-")[1]): m.read_text() for m in tmp_path.iterdir()}
     assert len(markers) == 2 and set(markers.values()) == {"setup\n"}
-    workers = {_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
+    workers = {worker_pid(i.evaluation.worker) for i in exp.store.individuals(result.run_id)}
     assert workers == set(markers)
-    _assert_gone(workers)
+    assert_gone(workers, others=_mpi_processes)
 
 
 def test_nest_runs_in_workers_of_an_mpi_job():
@@ -184,7 +150,7 @@ def test_launched_with_mpiexec_rank0_coordinates(tmp_path):
     exp = experiment_from_config(config)
     result = exp.run()
     assert launched == [i.evaluation.fitness for i in exp.store.individuals(result.run_id)]
-    _assert_gone(set())
+    assert_gone(set(), others=_mpi_processes)
 
 
 def test_spawn_mode_finds_the_wheels_mpiexec_without_path(tmp_path):
@@ -207,7 +173,7 @@ def test_setup_failure_is_a_clear_error():
                      MPIExecutor(workers=1), generations=1)
     with pytest.raises(ExecutorError, match="no simulator here"):
         exp.run()
-    _assert_gone(set())
+    assert_gone(set(), others=_mpi_processes)
 
 
 @pytest.mark.parametrize("kwargs, message", [
