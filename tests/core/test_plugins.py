@@ -89,7 +89,7 @@ def test_discovery_reports_broken_plugins_and_keeps_the_rest(site):
     toy = plugins.get("optimizees", "toy")(scale=2.0)
     assert toy.evaluate({"x": 0.5}, 0) == 0.5
     with pytest.raises(ConfigError, match="failed to load: l2l-broken"):
-        plugins.get("optimizees", "nest-brunel")
+        plugins.get("optimizees", "no-such-optimizee")
 
 
 def test_strict_mode_turns_a_broken_plugin_into_an_error(site, monkeypatch):
