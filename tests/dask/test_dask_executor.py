@@ -15,8 +15,8 @@ from l2l import ConfigError, Experiment, ExecutorError, Task, build
 from l2l_dask import DaskExecutor
 from l2l_dask.executor import LOCAL_SCHEDULER
 from core_parts import BadSetup, Trouble
-from executor_checks import (TROUBLE_XS, alive, assert_gone, assert_trouble_outcomes,
-                             run_fitnesses, worker_pid)
+from executor_checks import (TROUBLE_XS, alive, assert_gone, assert_submit_keeps_task_order,
+                             assert_trouble_outcomes, run_fitnesses, worker_pid)
 
 QUIET_HTTP = {"dashboard_address": "127.0.0.1:0"}  # no dashboard; HTTP endpoint on a free port
 
@@ -85,11 +85,7 @@ def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(scheduler, 
     ex.start(optimizee)
     try:
         out = {t.index: ev for t, ev in ex.map([Task(i, {"x": x}, i) for i, x in enumerate(xs)])}
-        # submit: one chunk, outcomes in task order
-        chunk = ex.submit([Task(0, {"x": 0.9}, 0), Task(1, {"x": 0.25}, 1), Task(2, {"x": 0.5}, 2)])
-        first, second, third = chunk.result(timeout=30)
-        assert first.fitness == pytest.approx((0.04,)) and third.fitness == pytest.approx((0.04,))
-        assert second.error.startswith("ValueError")
+        assert_submit_keeps_task_order(ex)
     finally:
         ex.close()
     assert time.monotonic() - t0 < 30

@@ -16,8 +16,8 @@ from l2l import (ConfigError, Experiment, ExecutorError, Store, Task, build,
 from l2l_mpi import MPIExecutor
 from l2l_mpi.environment import wheel_mpiexec
 from core_parts import BadSetup, Trouble
-from executor_checks import (TROUBLE_XS, alive, assert_gone, assert_trouble_outcomes,
-                             run_fitnesses, worker_pid)
+from executor_checks import (TROUBLE_XS, alive, assert_gone, assert_submit_keeps_task_order,
+                             assert_trouble_outcomes, run_fitnesses, worker_pid)
 from mpi_parts import TinyNest, launcher_variables
 
 HERE = Path(__file__).resolve().parent
@@ -72,11 +72,7 @@ def test_crash_timeout_raise_and_nan_become_failures_and_runs_finish(tmp_path):
         assert_trouble_outcomes(out)
         assert not any(out[i].ok for i in range(4)) and not out[7].ok
         children = {worker_pid(ev.worker) for ev in out.values()}
-        # submit: one chunk, outcomes in task order
-        chunk = ex.submit([Task(0, {"x": 0.9}, 0), Task(1, {"x": 0.25}, 1), Task(2, {"x": 0.5}, 2)])
-        first, second, third = chunk.result(timeout=30)
-        assert first.fitness == pytest.approx((0.04,)) and third.fitness == pytest.approx((0.04,))
-        assert second.error.startswith("ValueError")
+        assert_submit_keeps_task_order(ex)
     finally:
         ex.close()
     assert time.monotonic() - t0 < 30

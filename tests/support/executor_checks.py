@@ -8,7 +8,7 @@ from typing import Callable
 
 import pytest
 
-from l2l import Experiment, build
+from l2l import Experiment, Task, build
 
 
 def alive(pid: int) -> bool:
@@ -60,3 +60,11 @@ def assert_trouble_outcomes(out: dict) -> None:
     assert out[3].error == "non-finite fitness (nan,)"
     for i in (4, 5, 6):
         assert out[i].ok and out[i].fitness == pytest.approx(((xs[i] - 0.7) ** 2,))
+
+
+def assert_submit_keeps_task_order(executor) -> None:
+    """``submit`` of one chunk returns its outcomes in task order (with a failure in between)."""
+    chunk = executor.submit([Task(0, {"x": 0.9}, 0), Task(1, {"x": 0.25}, 1), Task(2, {"x": 0.5}, 2)])
+    first, second, third = chunk.result(timeout=30)
+    assert first.fitness == pytest.approx((0.04,)) and third.fitness == pytest.approx((0.04,))
+    assert second.error.startswith("ValueError")
