@@ -80,7 +80,8 @@ class CMAES(VectorOptimizer):
             "bounds": [0.0, 1.0], "popsize": max(2, int(round(base * float(self.incpopsize)
                                                              ** self.run_index))),
             "randn": lambda n, dim: gen.standard_normal((n, dim)), "seed": np.nan,
-            "tolfun": 1e-15, "tolfunhist": 1e-15, **QUIET, **dict(self.options or {})}
+            "tolfun": 1e-15, "tolfunhist": 1e-15, "CMA_mirrors": True, **QUIET,
+            **dict(self.options or {})}
         try:
             self.es = cma.CMAEvolutionStrategy(x0, float(self.sigma), opts)
         except ValueError as exc:

@@ -36,10 +36,11 @@ class GeneticAlgorithm(VectorOptimizer):
     non-dominated rank and crowding distance over all objectives with their declared
     directions (Deb et al. 2002, NSGA-II); ``weights`` are then ignored.
 
-    Hyper-parameters (defaults): ``population`` (32); ``elite`` best individuals copied
+    Hyper-parameters (defaults): ``population`` (16); ``elite`` best individuals copied
     unchanged into the next generation (2, at most population - 1); ``tournament`` size (3);
     ``selection`` ("tournament" or "nsga2"); ``crossover`` ("blend" or "uniform");
-    ``crossover_rate`` (0.7); ``alpha`` of BLX (0.5); ``mutation_rate`` per gene (0.2);
+    ``crossover_rate`` (0.7); ``alpha`` of BLX (0.5); ``mutation_rate`` per gene (None: 1 / d,
+    one gene per child on average, Mühlenbein 1992);
     ``mutation_sigma`` as a fraction of each parameter's range (0.1); ``bounding`` ("clip");
     ``penalty`` loss of failed evaluations (None: worse than the worst); ``weights`` to
     scalarise several objectives (None: the optimizee's).
@@ -47,9 +48,10 @@ class GeneticAlgorithm(VectorOptimizer):
 
     state_attributes: ClassVar[tuple[str, ...]] = ("pending", "parents", "parent_scores")
 
-    def __init__(self, population: int = 32, elite: int = 2, tournament: int = 3,
+    def __init__(self, population: int = 16, elite: int = 2, tournament: int = 3,
                  selection: str = "tournament", crossover: str = "blend",
-                 crossover_rate: float = 0.7, alpha: float = 0.5, mutation_rate: float = 0.2,
+                 crossover_rate: float = 0.7, alpha: float = 0.5,
+                 mutation_rate: float | None = None,
                  mutation_sigma: float = 0.1, bounding: str = "clip",
                  penalty: float | None = None, weights: Sequence[float] | None = None):
         self.population = population
@@ -117,7 +119,9 @@ class GeneticAlgorithm(VectorOptimizer):
         mothers = self.parents[self._tournament(len(self.parents), n_children)]
         fathers = self.parents[self._tournament(len(self.parents), n_children)]
         children = self._crossover(mothers, fathers)
-        mutate = self.rng.uniform(size=children.shape) < self.mutation_rate
+        rate = 1.0 / max(self.space.dim, 1) if self.mutation_rate is None \
+            else float(self.mutation_rate)
+        mutate = self.rng.uniform(size=children.shape) < rate
         noise = self.rng.normal(size=children.shape) * self.mutation_sigma * widths(self.space)
         children = self.space.bound(children + mutate * noise, self.bounding)
         self.pending = np.vstack([self.parents[:n_elite], children])
