@@ -96,6 +96,33 @@ def test_bold_monitor_on_both_engines():
     assert np.isfinite(t.evaluate({"coupling": 0.1}, 2).fitness[0])
 
 
+def test_bold_signal_equals_tvbs_bold_monitor_step_by_step():
+    """The batched engine's BOLD (4 ms averages convolved with the HRF) is TVB's Bold monitor:
+    fed the same signal one integration step at a time, TVB's monitor gives the same samples."""
+    from tvb.simulator.monitors import Bold
+
+    from l2l_tvb.fc import BOLD_INTERIM_PERIOD, bold_signal
+
+    dt, period, n_steps, n_nodes = 0.5, 500.0, 60_000, 3
+    t = np.arange(1, n_steps + 1) * dt
+    rng = np.random.default_rng(0)
+    signal = (np.sin(t[:, None] / rng.uniform(50, 900, n_nodes)) + 0.1 * rng.standard_normal((n_steps, n_nodes)))
+    mon = Bold(period=period)
+    mon.dt, mon.istep, mon.voi = dt, int(round(period / dt)), np.array([0])
+    mon.compute_hrf()
+    mon._interim_stock = np.zeros((mon._interim_istep, 1, n_nodes, 1))
+    mon._stock = np.zeros((mon._stock_steps, 1, n_nodes, 1))
+    theirs = []
+    for step in range(1, n_steps + 1):
+        out = mon.sample(step, signal[step - 1].reshape(1, n_nodes, 1))
+        if out is not None:
+            theirs.append(out[1][0, :, 0])
+    per = int(round(BOLD_INTERIM_PERIOD / dt))
+    ours = bold_signal(signal.reshape(-1, per, n_nodes).mean(axis=1), period)
+    assert len(theirs) == len(ours) == n_steps * dt / period
+    np.testing.assert_allclose(ours, np.array(theirs), rtol=1e-9, atol=1e-12)
+
+
 def test_user_connectome_files(tmp_path, conn76):
     np.savetxt(tmp_path / "w.txt", conn76.weights)
     np.save(tmp_path / "tl.npy", conn76.tract_lengths)

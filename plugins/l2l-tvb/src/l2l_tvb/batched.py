@@ -159,10 +159,11 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
     else:
         import numba
 
-        from .batched_cpu import CHUNK, MAX_LANES, heun_batch
+        from .batched_cpu import CHUNK, MAX_LANES, MAX_LANES_SHORT, heun_batch
 
         # lanes per thread block: whole vector loops (PAD_TO), enough blocks for all threads
         n_run = n_inst + pad
-        lanes = int(min(MAX_LANES, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * numba.get_num_threads())))))
+        cap = MAX_LANES_SHORT if horizon <= CHUNK else MAX_LANES
+        lanes = int(min(cap, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * numba.get_num_threads())))))
         heun_batch(*args, min(lanes, n_run), CHUNK)
     return BatchResult(samples=out[..., :n_inst], state=state[..., :n_inst])

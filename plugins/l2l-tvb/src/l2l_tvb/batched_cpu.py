@@ -32,7 +32,12 @@ from numba.extending import intrinsic
 from .batched_models import G2D, KURAMOTO, MPR, RWW
 from .rng import mix64, normal_pair, uniform
 
+#: instances per thread block at most: 32 when the history is long (the block's delay ring then
+#: stays near the caches), 64 when it spans at most ``CHUNK`` steps (no or short delays: longer
+#: lane loops amortise the per-node loop overhead: MPR without delays, 256 instances, 2 threads,
+#: 1.2x faster than 32; 128 was no faster and leaves fewer blocks to balance the threads)
 MAX_LANES = 32
+MAX_LANES_SHORT = 64
 PREFETCH = 8
 #: steps of Linear coupling summed at once over the far connections
 CHUNK = 32

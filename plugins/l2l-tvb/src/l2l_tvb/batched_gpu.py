@@ -137,12 +137,20 @@ extern "C" __global__ void heun_batch(
 """
 
 
+#: NVRTC options: no fused multiply-add, so that results follow the CPU kernel's rounding
+OPTIONS = ("--fmad=false",)
+
+
+def kernel_source(real: str) -> str:
+    """The CUDA source of ``heun_batch`` for states of C type ``real`` ("double"/"float")."""
+    return _SOURCE.replace("REAL", real)
+
+
 @lru_cache(maxsize=None)
 def _kernel(real: str):
     import cupy
 
-    src = _SOURCE.replace("REAL", real)
-    return cupy.RawKernel(src, "heun_batch", options=("--fmad=false",))
+    return cupy.RawKernel(kernel_source(real), "heun_batch", options=OPTIONS)
 
 
 def heun_batch_gpu(model, coupling, state, history, step0, n_steps, row_ptr, cols, weights, delays,

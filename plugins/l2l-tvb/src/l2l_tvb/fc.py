@@ -64,14 +64,17 @@ def load_target(path: str, n_regions: int) -> np.ndarray:
 
 def bold_hrf(period: float) -> tuple[np.ndarray, float]:
     """TVB's Bold monitor kernel (first-order Volterra by default) sampled every
-    :data:`BOLD_INTERIM_PERIOD` ms, in forward time order, and its ``k_1 * V_0`` scale."""
+    :data:`BOLD_INTERIM_PERIOD` ms, as weights by age of the 4 ms averages (newest first), and
+    its ``k_1 * V_0`` scale. TVB's circular stock weights the average of age ``a`` (in 4 ms
+    samples) with the kernel at ``(a - 1)`` samples and the newest with the kernel's last value,
+    hence the roll by one."""
     from tvb.simulator.monitors import Bold
 
     mon = Bold(period=period)
     mon.dt = BOLD_INTERIM_PERIOD
     mon.compute_hrf()
     pars = mon.hrf_kernel.parameters
-    return mon.hemodynamic_response_function[0, ::-1].copy(), float(pars["k_1"] * pars["V_0"])
+    return np.roll(mon.hemodynamic_response_function[0, ::-1], 1), float(pars["k_1"] * pars["V_0"])
 
 
 def bold_signal(interim: np.ndarray, period: float) -> np.ndarray:
