@@ -163,3 +163,65 @@ def test_diverging_instance_fails_alone():
     opt.setup()
     evs = run_tasks(opt, [Task(0, {"coupling": 0.02}, 1), Task(1, {"coupling": 5.0}, 2)])
     assert evs[0].ok and not evs[1].ok and "diverged" in evs[1].error
+
+
+MPR_DT05 = dict(model="MontbrioPazoRoxin", model_params={"J": 5.0, "eta": -2.0}, normalize_weights=True, speed=10.0,
+                dt=0.05, nsig=[0.0, 0.01], simulation_length=60.0, transient=10.0, period=1.0,
+                fc_variable="r", parameters={"coupling": {"low": 0.1, "high": 0.35}})
+MPR_DOWN_STATE = {"r": [0.0, 0.2], "V": [-2.2, -1.8]}
+
+
+def test_state_range_keeps_mpr_from_diverging_on_the_batched_engine():
+    """At dt 0.05 some of TVB's random initial histories (r in [0, 2], V in [-2, 1.5]) blow
+    up MPR; drawn near the down state instead, none of 32 seeds does."""
+    tasks = [Task(i, {"coupling": 0.24}, i) for i in range(32)]
+    failed = {}
+    for key, state_range in (("tvb", None), ("down", MPR_DOWN_STATE)):
+        opt = TvbFc(state_range=state_range, **MPR_DT05)
+        opt.setup()
+        failed[key] = [e.error for e in run_tasks(opt, tasks) if not e.ok]
+    assert failed["tvb"] and all("diverged" in err for err in failed["tvb"])
+    assert failed["down"] == []
+
+
+def test_state_range_on_the_tvb_engine():
+    from tvb.simulator.models import MontbrioPazoRoxin
+
+    from l2l_tvb.connectome import load_connectome
+    from l2l_tvb.tvb_engine import simulate_tvb
+
+    conn = load_connectome(76)
+    first = {}
+    for key, state_range in (("tvb", None), ("down", MPR_DOWN_STATE)):
+        _, data = simulate_tvb(conn, "MontbrioPazoRoxin", 2, 0, integrator="HeunDeterministic", dt=0.01,
+                               monitor="Raw", voi=("r", "V"), state_range=state_range)
+        first[key] = data[0]
+    # one step of 0.01 ms after the initial state: still within the range it was drawn from
+    r, v = first["down"]
+    assert 0.0 <= r.min() and r.max() <= 0.22 and -2.25 <= v.min() and v.max() <= -1.75
+    assert first["tvb"][0].max() > 1.0 and first["tvb"][1].max() > 0.0
+    # the model class's shared default range is left alone
+    assert list(MontbrioPazoRoxin().state_variable_range["r"]) == [0.0, 2.0]
+    # through the optimizee: seeds whose TVB-range start diverges at dt 0.05 run near the down state
+    ok = {}
+    for key, state_range in (("tvb", None), ("down", MPR_DOWN_STATE)):
+        opt = TvbFc(engine="tvb", state_range=state_range, **MPR_DT05)
+        opt.setup()
+        ok[key] = [opt.evaluate({"coupling": 0.24}, s).ok for s in (0, 5)]
+    assert ok == {"tvb": [False, False], "down": [True, True]}
+
+
+@pytest.mark.parametrize("engine", ["batched", "tvb"])
+def test_state_range_config_errors(engine):
+    kw = dict(engine=engine, model="MontbrioPazoRoxin")
+    with pytest.raises(ConfigError, match=r"no state variable 'x' \(has r, V\)"):
+        TvbFc(state_range={"x": [0, 1]}, **kw).setup()
+    with pytest.raises(ConfigError, match="low must not exceed high"):
+        TvbFc(state_range={"r": [1.0, 0.5]}, **kw).setup()
+    for bad in (0.5, [0.0, 1.0, 2.0], "ab", {"low": 0.0, "high": 1.0}):
+        with pytest.raises(ConfigError, match="must be a pair"):
+            TvbFc(state_range={"V": bad}, **kw).setup()
+    with pytest.raises(ConfigError, match="must be a table"):
+        TvbFc(state_range=[0.0, 1.0], **kw).setup()
+    with pytest.raises(ConfigError, match="with state_range, not model_params"):
+        TvbFc(model_params={"state_variable_range": {"r": [0.0, 1.0]}}, **kw).setup()

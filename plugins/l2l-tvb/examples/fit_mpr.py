@@ -11,7 +11,10 @@ collective fluctuations give an FC that follows the SC. With conduction at 10 mm
 of 20-ms averages of r the FC is reproducible: re-simulations with other noise seeds correlate
 ~0.9 with the target (the ceiling of the fit). Coupling and eta trade off along a ridge
 (eta + 5 coupling ~ const; in a grid scan the correlation stays above 0.8 from coupling 0.20
-to 0.26 along it), which limits how well the two can be told apart.
+to 0.26 along it), which limits how well the two can be told apart. The random initial
+history is drawn near the down state (``state_range``: r in [0, 0.2], V in [-2.2, -1.8])
+instead of from TVB's ``state_variable_range`` (r in [0, 2], V in [-2, 1.5]), from which about
+10 % of the runs blow up at dt 0.05 ms; so dt 0.05 ms (not 0.025) suffices.
 
 The target FC is simulated first from the known parameters, by the optimizee itself (seed
 12345), and saved as ``mpr_target_fc.npy``; three more seeds at the same parameters measure

@@ -36,11 +36,13 @@ class BatchResult:
     state: np.ndarray
 
 
-def initial_history(spec: ModelSpec, n_regions: int, horizon: int, seed: int) -> np.ndarray:
+def initial_history(spec: ModelSpec, n_regions: int, horizon: int, seed: int,
+                    state_range: Mapping[str, Sequence[float]] | None = None) -> np.ndarray:
     """TVB-style random initial history (horizon, nsv, N): every slot drawn uniformly from the
-    model's ``state_variable_range`` and clipped to its bounds, from ``seed``."""
+    model's ``state_variable_range`` (entries of ``state_range`` replacing TVB's) and clipped
+    to its bounds, from ``seed``."""
     rng = np.random.default_rng([int(seed), 0x7B])
-    rng_lo, rng_hi = spec.state_range().T
+    rng_lo, rng_hi = spec.state_range(state_range).T
     hist = rng.uniform(rng_lo[None, :, None], rng_hi[None, :, None], size=(horizon, spec.nsv, n_regions))
     return np.clip(hist, np.array(spec.lower)[None, :, None], np.array(spec.upper)[None, :, None])
 
@@ -87,8 +89,8 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
              params: Mapping[str, np.ndarray | float] | None = None, coupling: str = "Linear",
              coupling_a: np.ndarray | float = 0.00390625, coupling_b: np.ndarray | float = 0.0,
              speed: float = 3.0, dt: float = 0.1, nsig: np.ndarray | float = 0.0,
-             history: np.ndarray | None = None, voi: Sequence[str] | None = None,
-             istep: int = 1, skip_samples: int = 0, dtype: str = "float64",
+             history: np.ndarray | None = None, state_range: Mapping[str, Sequence[float]] | None = None,
+             voi: Sequence[str] | None = None, istep: int = 1, skip_samples: int = 0, dtype: str = "float64",
              device: str = "cpu") -> BatchResult:
     """Integrate ``len(seeds)`` instances for ``n_steps`` steps of ``dt`` ms with Heun.
 
@@ -97,8 +99,9 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
     variable and instance (nsv, B); all zero gives deterministic Heun. ``history``: initial
     history (horizon, nsv, N, B) as TVB's ``initial_conditions`` (default: TVB-style random
     history drawn from each seed's noise key; :func:`initial_history` gives one as an array,
-    e.g. to start TVB from the same history). ``voi``: state variables to record (default: the
-    first).
+    e.g. to start TVB from the same history). ``state_range``: {state variable: (low, high)}
+    replacing entries of TVB's ``state_variable_range``, the range of the random history.
+    ``voi``: state variables to record (default: the first).
     """
     n_inst = len(seeds)
     if coupling not in COUPLINGS:
@@ -111,7 +114,7 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
     if unknown:
         raise ConfigError(f"model {spec.name}: unknown parameter(s) {sorted(unknown)} (known: {', '.join(spec.params)})")
     voi = tuple(voi or spec.state_variables[:1])
-    bad = [v for v in voi if v not in spec.state_variables]
+    bad = [v for v in (*voi, *(state_range or {})) if v not in spec.state_variables]
     if bad:
         raise ConfigError(f"model {spec.name}: no state variable(s) {bad} (has {spec.state_variables})")
     real = DTYPES[dtype]
@@ -129,7 +132,7 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
         from .batched_cpu import random_history
 
         state = np.empty((spec.nsv, n, n_inst), dtype=real)
-        low, high = spec.state_range().T
+        low, high = spec.state_range(state_range).T
         random_history(buf, state, keys, cvars, low, high, np.array(spec.lower), np.array(spec.upper))
     else:
         if history.shape != (horizon, spec.nsv, n, n_inst):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -51,9 +52,13 @@ class ModelSpec:
         """TVB's default value of each kernel parameter."""
         return dict(_tvb_defaults(self)[0])
 
-    def state_range(self) -> np.ndarray:
-        """TVB's ``state_variable_range`` as an array of shape (nsv, 2)."""
-        return _tvb_defaults(self)[1].copy()
+    def state_range(self, overrides: Mapping[str, Sequence[float]] | None = None) -> np.ndarray:
+        """TVB's ``state_variable_range`` as an array of shape (nsv, 2), with the entries of
+        ``overrides`` ({state variable: (low, high)}) in place of TVB's."""
+        ranges = _tvb_defaults(self)[1].copy()
+        for name, pair in (overrides or {}).items():
+            ranges[self.state_variables.index(name)] = pair
+        return ranges
 
 
 @lru_cache(maxsize=None)

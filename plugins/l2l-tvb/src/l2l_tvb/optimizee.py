@@ -33,11 +33,15 @@ class TvbFc(Optimizee):
     ``period`` ms) or ``Bold`` (TVB's BOLD, one sample per ``bold_period`` ms); ``transient``
     ms are discarded. ``target``: ``"sc"`` or an FC file (.npy/.txt/.csv). ``distance``:
     ``None``, ``"frobenius"`` or ``"ks"`` adds a second objective (minimised).
+    ``state_range``: ``{state variable: [low, high]}``, the range the random initial history
+    is drawn from (as setting TVB's ``model.state_variable_range``; unnamed variables and
+    ``None``: TVB's range), on both engines.
     """
 
     def __init__(self, parameters: Mapping[str, Mapping[str, Any]] | None = None,
                  engine: str = "batched", model: str = "Generic2dOscillator",
-                 model_params: Mapping[str, Any] | None = None, connectivity: int | str = 76,
+                 model_params: Mapping[str, Any] | None = None,
+                 state_range: Mapping[str, Sequence[float]] | None = None, connectivity: int | str = 76,
                  weights: str | None = None, tract_lengths: str | None = None,
                  normalize_weights: bool = False, coupling: str = "Linear",
                  coupling_a: float = 0.00390625, coupling_params: Mapping[str, Any] | None = None,
@@ -51,6 +55,7 @@ class TvbFc(Optimizee):
         self.engine = engine
         self.model = model
         self.model_params = model_params
+        self.state_range = state_range
         self.connectivity = connectivity
         self.weights = weights
         self.tract_lengths = tract_lengths
@@ -99,6 +104,7 @@ class TvbFc(Optimizee):
                                                  bool(self.normalize_weights))
         n = self._conn.n_regions
         self._target = self._conn.weights.copy() if self.target == "sc" else load_target(str(self.target), n)
+        self._state_range = self._checked_state_range()
         if self.engine == "batched":
             from .batched import resolve_device
 
@@ -128,18 +134,51 @@ class TvbFc(Optimizee):
                 raise ConfigError(f"batched engine: coupling {self.coupling!r} not supported ({', '.join(COUPLINGS)})")
         self.space()
 
-    def _model_param_names(self) -> list[str]:
-        if self.engine == "batched":
-            from .batched_models import model_spec
+    def _checked_state_range(self) -> dict[str, tuple[float, float]]:
+        """``state_range`` checked against the model's state variables."""
+        if "state_variable_range" in (self.model_params or {}):
+            raise ConfigError("tvb-fc: set the initial-condition range with state_range, not model_params")
+        ranges = self.state_range or {}
+        if not isinstance(ranges, Mapping):
+            raise ConfigError(f"tvb-fc: state_range must be a table {{state variable = [low, high]}}, got {ranges!r}")
+        names = self._state_variables()
+        checked = {}
+        for name, pair in ranges.items():
+            if name not in names:
+                raise ConfigError(f"tvb-fc: state_range: model {self.model} has no state variable {name!r} "
+                                  f"(has {', '.join(names)})")
+            try:
+                low, high = (float(v) for v in pair)
+            except (TypeError, ValueError):
+                raise ConfigError(f"tvb-fc: state_range.{name} must be a pair [low, high], got {pair!r}") from None
+            if not low <= high:
+                raise ConfigError(f"tvb-fc: state_range.{name} = [{low}, {high}]: low must not exceed high")
+            checked[name] = (low, high)
+        return checked
 
-            return list(model_spec(self.model).params)
+    def _tvb_model_class(self) -> type:
         from tvb.simulator import models
 
         cls = getattr(models, self.model, None)
         if not isinstance(cls, type):
             raise ConfigError(f"tvb: unknown model {self.model!r}")
-        return [n for n in cls.declarative_attrs if n not in ("state_variable_range", "variables_of_interest",
-                                                                "state_variable_boundaries", "gid", "title")]
+        return cls
+
+    def _state_variables(self) -> tuple[str, ...]:
+        if self.engine == "batched":
+            from .batched_models import model_spec
+
+            return model_spec(self.model).state_variables
+        return tuple(self._tvb_model_class().state_variables)
+
+    def _model_param_names(self) -> list[str]:
+        if self.engine == "batched":
+            from .batched_models import model_spec
+
+            return list(model_spec(self.model).params)
+        return [n for n in self._tvb_model_class().declarative_attrs
+                if n not in ("state_variable_range", "variables_of_interest", "state_variable_boundaries",
+                             "gid", "title")]
 
     # -- evaluation -----------------------------------------------------------------------
     def _split(self, params: Mapping[str, Any]) -> tuple[dict, dict, float, Any]:
@@ -223,7 +262,7 @@ class TvbFc(Optimizee):
                 coupling=self.coupling,
                 coupling_a=np.array([split[i][1]["a"] for i in idx], float),
                 coupling_b=np.array([split[i][1].get("b", 0.0) for i in idx], float),
-                speed=speed, dt=self.dt,
+                speed=speed, dt=self.dt, state_range=self._state_range,
                 nsig=self._nsig_array([split[i][3] for i in idx], spec.nsv) if stochastic else 0.0,
                 voi=(voi,), istep=max(1, int(round(period / self.dt))), skip_samples=skip,
                 dtype=self.dtype, device=self._device)
@@ -246,6 +285,7 @@ class TvbFc(Optimizee):
             self._conn, self.model, int(round(self.simulation_length / self.dt)), seed,
             params=model, coupling=self.coupling, coupling_params=coupling, speed=speed,
             integrator=self.integrator, dt=self.dt, nsig=nsig, monitor=self.monitor,
+            state_range=self._state_range,
             period=self.bold_period if bold else self.period,
             voi=None if self.fc_variable is None else (self.fc_variable,))
         skip = self._bold_skip() if bold else self._sampling()[1]

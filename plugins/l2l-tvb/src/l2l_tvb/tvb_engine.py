@@ -28,24 +28,31 @@ def simulate_tvb(connectome: Connectome, model: str, n_steps: int, seed: int, *,
                  coupling_params: Mapping[str, Any] | None = None, speed: float = 3.0,
                  integrator: str = "HeunStochastic", dt: float = 0.1, nsig: Any = 0.0,
                  monitor: str = "TemporalAverage", period: float | None = None,
-                 voi: Sequence[str] | None = None,
-                 history: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 voi: Sequence[str] | None = None, history: np.ndarray | None = None,
+                 state_range: Mapping[str, Sequence[float]] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run tvb-library for ``n_steps`` steps; returns the monitor's (times, data[t, voi, node]).
 
     ``model``/``coupling``/``integrator``/``monitor``: class names in tvb.simulator's modules;
     ``params``: model parameters; ``nsig``: noise of stochastic integrators (seeded by
-    ``seed``); ``history``: initial conditions (horizon, nsv, N) or None for TVB's random ones.
+    ``seed``); ``history``: initial conditions (horizon, nsv, N) or None for TVB's random ones,
+    drawn from the model's ``state_variable_range`` with the entries of ``state_range``
+    ({state variable: (low, high)}) in place of TVB's.
     """
     from tvb.simulator import coupling as couplings
     from tvb.simulator import integrators, models, monitors, noise
     from tvb.simulator.simulator import Simulator
 
     mdl = _tvb_part(models, "model", model, params or {})
+    bad = [v for v in (*(voi or ()), *(state_range or {})) if v not in mdl.state_variables]
+    if bad:
+        raise ConfigError(f"model {model}: no state variable(s) {bad}")
     if voi is not None:
-        bad = [v for v in voi if v not in mdl.state_variables]
-        if bad:
-            raise ConfigError(f"model {model}: no state variable(s) {bad}")
         mdl.variables_of_interest = tuple(voi)
+    if state_range:
+        # a Final trait whose default dict all instances of the class share: give this model
+        # its own (mutating the shared one would change every later model of the class)
+        vars(mdl)["state_variable_range"] = {**mdl.state_variable_range,
+                                             **{k: np.asarray(v, float) for k, v in state_range.items()}}
     cpl = _tvb_part(couplings, "coupling", coupling, coupling_params or {})
     integ_cls = getattr(integrators, integrator, None)
     if not isinstance(integ_cls, type) or not issubclass(integ_cls, integrators.Integrator):
