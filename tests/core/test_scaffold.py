@@ -129,3 +129,10 @@ def test_generated_plugin_installs_registers_and_passes_its_tests(tmp_path):
                            cwd=package, capture_output=True, text=True, env=env)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert "7 passed" in tests.stdout
+
+    # the generated tox.ini runs the same tests in an environment of its own
+    subprocess.run(install + ["tox>=4"], check=True, env=env)
+    tox = subprocess.run([str(bindir / "tox"), "run", "-e", "py"], cwd=package, capture_output=True,
+                         text=True, env={**env, "L2L_CORE": str(ROOT / "core")})
+    assert tox.returncode == 0, tox.stdout[-3000:] + tox.stderr[-2000:]
+    assert "7 passed" in tox.stdout and "py: OK" in tox.stdout
