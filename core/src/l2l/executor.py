@@ -46,6 +46,12 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def uses_batch(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = None) -> bool:
+    """Whether ``tasks`` go through the batch path: more than one task, and ``batch`` (None:
+    the optimizee offers one)."""
+    return (optimizee.has_batch() if batch is None else bool(batch)) and len(tasks) > 1
+
+
 def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = None) -> list[Evaluation]:
     """Evaluate ``tasks`` with ``optimizee`` (already set up) in this process.
 
@@ -56,8 +62,7 @@ def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = 
     """
     n_obj = len(optimizee.objectives())
     me = worker_name()
-    use_batch = optimizee.has_batch() if batch is None else batch
-    if use_batch and len(tasks) > 1:
+    if uses_batch(optimizee, tasks, batch):
         t0 = time.perf_counter()
         try:
             results = optimizee.evaluate_batch([t.params for t in tasks], [t.seed for t in tasks])

@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..errors import ConfigError
 from ..evaluation import Evaluation
-from ..executor import Executor, Task, run_tasks
+from ..executor import Executor, Task, run_tasks, uses_batch
 from ..optimizee import Optimizee
 
 
@@ -67,7 +67,7 @@ class SerialExecutor(Executor):
         if self.timeout is None:
             fut.set_result(run_tasks(self._optimizee, tasks, self.batch))
             return fut
-        batch = (self._optimizee.has_batch() if self.batch is None else self.batch) and len(tasks) > 1
+        batch = uses_batch(self._optimizee, tasks, self.batch)
         chunks = [list(tasks)] if batch else [[t] for t in tasks]
         fut.set_result([ev for chunk in chunks for ev in self._timed(chunk, batch)])
         return fut
