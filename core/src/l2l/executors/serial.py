@@ -40,8 +40,9 @@ class SerialExecutor(Executor):
     Exceptions and NaNs become failed evaluations; a crashing evaluation cannot be contained
     in-process (use the ``process`` executor for that). ``timeout``: seconds allowed per
     evaluation (a batch gets ``timeout`` × its size; None: no limit), enforced with SIGALRM
-    (Unix, main thread): an evaluation still running then is interrupted and recorded as failed
-    (all of a batch), and the optimizee is torn down and set up again. An evaluation blocked
+    (Unix, main thread): an evaluation still running then is interrupted and recorded as failed,
+    and the optimizee is torn down and set up again; a batch that runs out of time is re-run
+    one evaluation at a time, so that only the culprit fails (as in ``process``). An evaluation blocked
     inside compiled code is only interrupted when it returns to Python; the ``process``
     executor kills it instead. ``batch`` forces (True) or disables (False) the optimizee's
     batch path; None uses it when offered.
@@ -67,21 +68,30 @@ class SerialExecutor(Executor):
         if self.timeout is None:
             fut.set_result(run_tasks(self._optimizee, tasks, self.batch))
             return fut
-        batch = uses_batch(self._optimizee, tasks, self.batch)
-        chunks = [list(tasks)] if batch else [[t] for t in tasks]
-        fut.set_result([ev for chunk in chunks for ev in self._timed(chunk, batch)])
+        if uses_batch(self._optimizee, tasks, self.batch):
+            done = self._timed(list(tasks), True)
+            if done is not None:
+                fut.set_result(done)
+                return fut
+        # one at a time; also after a timed-out batch, to isolate the culprit (as ``process``)
+        out = []
+        for task in tasks:
+            done = self._timed([task], False)
+            out.append(done[0] if done is not None else
+                       Evaluation.failed(f"timeout: evaluation exceeded {self.timeout:g} s"))
+        fut.set_result(out)
         return fut
 
-    def _timed(self, tasks: list[Task], batch: bool) -> list[Evaluation]:
-        limit = float(self.timeout) * len(tasks)  # type: ignore[arg-type]
+    def _timed(self, tasks: list[Task], batch: bool) -> list[Evaluation] | None:
+        """The evaluations of ``tasks`` within ``timeout`` × their number, or None (the
+        optimizee then set up again) when the time ran out."""
         try:
-            with _alarm(limit):
+            with _alarm(float(self.timeout) * len(tasks)):  # type: ignore[arg-type]
                 return run_tasks(self._optimizee, tasks, batch)
         except _Timeout:
             self._optimizee.teardown()
             self._optimizee.setup()
-            what = f"batch of {len(tasks)}" if batch else "evaluation"
-            return [Evaluation.failed(f"timeout: {what} exceeded {limit:g} s") for _ in tasks]
+            return None
 
     def close(self) -> None:
         if getattr(self, "_optimizee", None) is not None:
