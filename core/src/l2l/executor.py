@@ -109,6 +109,15 @@ def prepared(token: str, optimizee: Optimizee | None = None,
     return _prepared[token]
 
 
+def default_chunk_size(n_tasks: int, workers: int, batch: bool, chunk: int | None = None) -> int:
+    """Tasks per chunk: ``chunk`` when given; else, for a batch optimizee, one chunk per worker,
+    otherwise about four chunks per worker (load balance)."""
+    if chunk is not None:
+        return int(chunk)
+    per = max(1, int(workers)) * (1 if batch else 4)
+    return max(1, -(-n_tasks // per))
+
+
 def chunked(tasks: Sequence[Task], size: int) -> list[list[Task]]:
     """Split tasks into consecutive chunks of at most ``size``."""
     size = max(1, int(size))

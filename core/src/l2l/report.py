@@ -198,12 +198,12 @@ def _scalar_panel(ax: Any, gens: np.ndarray, values: np.ndarray, best_gens: np.n
 def plot_parameter(data: RunData, param: Parameter, outdir: Path) -> ReportFigure:
     """How the population's values of one parameter moved over the generations."""
     gens, raw = _values(data, param)
-    per_gen_best = _best_per_generation(data)
-    best_gens = np.array(sorted(per_gen_best))
-    best_params = data.best.params if data.best is not None else None
     path = outdir / f"param-{_slug(param.name)}.png"
     if isinstance(param, Categorical):
         return _categorical_figure(param, gens, raw, path)
+    per_gen_best = _best_per_generation(data)
+    best_gens = np.array(sorted(per_gen_best))
+    best_params = data.best.params if data.best is not None else None
     values = np.array([np.asarray(v, dtype=float).reshape(-1) for v in raw])
     entries = values.shape[1]
     best_values = np.array([np.asarray(per_gen_best[g].params[param.name], dtype=float).reshape(-1)

@@ -12,11 +12,26 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from ..errors import ExecutorError
+from ..errors import ConfigError, ExecutorError
 from ..evaluation import Evaluation
 from ..executor import Task, prepared, run_tasks, worker_name
 from ..optimizee import Optimizee
 from .process import ProcessExecutor
+
+
+def check_host_options(who: str, workers: int, timeout: float | None, chunk: int | None,
+                       isolate: bool, start_method: str) -> None:
+    """The option checks shared by executors that host optimizees (``who``: "mpi", "dask")."""
+    if int(workers) < 1:
+        raise ConfigError(f"{who} executor: workers must be at least 1, got {workers}")
+    if timeout is not None and timeout <= 0:
+        raise ConfigError(f"{who} executor: timeout must be positive, got {timeout}")
+    if timeout is not None and not isolate:
+        raise ConfigError(f"{who} executor: timeout needs isolate = true")
+    if chunk is not None and int(chunk) < 1:
+        raise ConfigError(f"{who} executor: chunk must be at least 1, got {chunk}")
+    if start_method not in ("forkserver", "spawn", "fork"):
+        raise ConfigError(f"{who} executor: unknown start_method {start_method!r}")
 
 
 class HostedOptimizee:

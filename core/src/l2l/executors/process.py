@@ -23,7 +23,7 @@ from typing import Any, Iterator, Sequence
 
 from ..errors import ConfigError, ExecutorError
 from ..evaluation import Evaluation
-from ..executor import Executor, Task, run_one, run_tasks, worker_name
+from ..executor import Executor, Task, default_chunk_size, run_one, run_tasks, worker_name
 from ..optimizee import Optimizee
 
 
@@ -183,10 +183,7 @@ class ProcessExecutor(Executor):
 
     # -- submission ------------------------------------------------------------------------
     def chunk_size(self, n_tasks: int) -> int:
-        if self.chunk is not None:
-            return int(self.chunk)
-        per = max(1, int(self.workers)) * (1 if self._batch else 4)
-        return max(1, -(-n_tasks // per))
+        return default_chunk_size(n_tasks, int(self.workers), self._batch, self.chunk)
 
     def _enqueue(self, tasks: Sequence[Task], stream: SimpleQueue | None) -> Future[list[Evaluation]]:
         if self._error is not None:

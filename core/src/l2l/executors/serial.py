@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..errors import ConfigError
 from ..evaluation import Evaluation
-from ..executor import Executor, Task, run_tasks, uses_batch
+from ..executor import Executor, Task, run_one, run_tasks, uses_batch, worker_name
 from ..optimizee import Optimizee
 
 
@@ -62,6 +62,7 @@ class SerialExecutor(Executor):
                                   "(Unix); use the process executor")
         optimizee.setup()
         self._optimizee = optimizee
+        self._n_obj, self._me = len(optimizee.objectives()), worker_name()
 
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
         fut: Future[list[Evaluation]] = Future()
@@ -87,6 +88,8 @@ class SerialExecutor(Executor):
         optimizee then set up again) when the time ran out."""
         try:
             with _alarm(float(self.timeout) * len(tasks)):  # type: ignore[arg-type]
+                if not batch:
+                    return [run_one(self._optimizee, t, self._n_obj, self._me) for t in tasks]
                 return run_tasks(self._optimizee, tasks, batch)
         except _Timeout:
             self._optimizee.teardown()

@@ -285,8 +285,11 @@ class ArborCell(Optimizee):
                 raise ConfigError(f"target: feature {objective!r} is undefined in the target trace "
                                   f"(no or too few spikes?); remove it from that protocol's features")
             prep.target_features[objective] = value
-            prep.stds[objective] = feat.std_of(objective.rsplit(".", 1)[1], value,
-                                               self.feature_std or {}, self.relative_std, self.min_std)
+            prep.stds[objective] = self._std(objective.rsplit(".", 1)[1], value)
+
+    def _std(self, feature: str, value: float) -> float:
+        """The std that scales ``feature``'s error: given, relative to ``value``, or the minimum."""
+        return feat.std_of(feature, value, self.feature_std or {}, self.relative_std, self.min_std)
 
     def _given_features(self, prep: _Prepared) -> None:
         """Target feature values from the config: ``{"PROTOCOL[.RECORDING].FEATURE": mean or
@@ -308,13 +311,12 @@ class ArborCell(Optimizee):
                         if set(spec) - {"mean", "std"} or "mean" not in spec:
                             raise ConfigError(f"target_features[{key!r}]: use a number or {{mean, std}}")
                         mean = float(spec["mean"])
-                        std = float(spec.get("std", feat.std_of(name, mean, self.feature_std or {},
-                                                                self.relative_std, self.min_std)))
+                        std = float(spec.get("std", self._std(name, mean)))
                         if std <= 0:
                             raise ConfigError(f"target_features[{key!r}]: std must be positive")
                     else:
                         mean = float(spec)
-                        std = feat.std_of(name, mean, self.feature_std or {}, self.relative_std, self.min_std)
+                        std = self._std(name, mean)
                     prep.target_features[key], prep.stds[key] = mean, std
         if given:
             raise ConfigError(f"target_features: unknown key(s) {sorted(given)} "

@@ -27,7 +27,8 @@ from queue import Empty, SimpleQueue
 from typing import Any, Iterator, Sequence
 
 from l2l import ConfigError, Evaluation, Executor, ExecutorError, Optimizee, Task
-from l2l.executor import chunked
+from l2l.executor import chunked, default_chunk_size
+from l2l.executors.hosted import check_host_options
 
 from .worker import release, run_chunk
 
@@ -64,19 +65,10 @@ class DaskExecutor(Executor):
         self.no_workers_timeout = no_workers_timeout
 
     def _check(self) -> None:
-        if int(self.workers) < 1:
-            raise ConfigError(f"dask executor: workers must be at least 1, got {self.workers}")
+        check_host_options("dask", self.workers, self.timeout, self.chunk, self.isolate, self.start_method)
         if self.address is not None and "://" not in self.address:
             raise ConfigError(f"dask executor: address {self.address!r} should look like "
                               "'tcp://host:port'")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ConfigError(f"dask executor: timeout must be positive, got {self.timeout}")
-        if self.timeout is not None and not self.isolate:
-            raise ConfigError("dask executor: timeout needs isolate = true")
-        if self.chunk is not None and int(self.chunk) < 1:
-            raise ConfigError(f"dask executor: chunk must be at least 1, got {self.chunk}")
-        if self.start_method not in ("forkserver", "spawn", "fork"):
-            raise ConfigError(f"dask executor: unknown start_method {self.start_method!r}")
         if self.no_workers_timeout is not None and self.no_workers_timeout <= 0:
             raise ConfigError(f"dask executor: no_workers_timeout must be positive, "
                               f"got {self.no_workers_timeout}")
@@ -109,11 +101,8 @@ class DaskExecutor(Executor):
         self._payload = pickle.dumps(optimizee, protocol=pickle.HIGHEST_PROTOCOL)
 
     def chunk_size(self, n_tasks: int) -> int:
-        if self.chunk is not None:
-            return int(self.chunk)
         workers = len(self._client.nthreads()) if self._client is not None else int(self.workers)
-        per = max(1, workers) * (1 if self._batch else 4)
-        return max(1, -(-n_tasks // per))
+        return default_chunk_size(n_tasks, workers, self._batch, self.chunk)
 
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
         """Run ``tasks`` as one chunk; the future's result is in task order."""

@@ -26,6 +26,8 @@ from concurrent.futures import Future
 from typing import Any, Sequence
 
 from l2l import ConfigError, Evaluation, Executor, ExecutorError, Optimizee, Task
+from l2l.executor import default_chunk_size
+from l2l.executors.hosted import check_host_options
 
 from .environment import ensure_mpiexec
 from .worker import init_worker, run_chunk
@@ -59,16 +61,7 @@ class MPIExecutor(Executor):
         self.start_method = start_method
 
     def _check(self) -> None:
-        if int(self.workers) < 1:
-            raise ConfigError(f"mpi executor: workers must be at least 1, got {self.workers}")
-        if self.timeout is not None and self.timeout <= 0:
-            raise ConfigError(f"mpi executor: timeout must be positive, got {self.timeout}")
-        if self.timeout is not None and not self.isolate:
-            raise ConfigError("mpi executor: timeout needs isolate = true")
-        if self.chunk is not None and int(self.chunk) < 1:
-            raise ConfigError(f"mpi executor: chunk must be at least 1, got {self.chunk}")
-        if self.start_method not in ("forkserver", "spawn", "fork"):
-            raise ConfigError(f"mpi executor: unknown start_method {self.start_method!r}")
+        check_host_options("mpi", self.workers, self.timeout, self.chunk, self.isolate, self.start_method)
 
     def start(self, optimizee: Optimizee) -> None:
         self._check()
@@ -97,10 +90,8 @@ class MPIExecutor(Executor):
             raise ExecutorError("mpi executor: no worker ranks (did the pool initializer fail?)")
 
     def chunk_size(self, n_tasks: int) -> int:
-        if self.chunk is not None:
-            return int(self.chunk)
-        per = max(1, getattr(self, "_n_workers", int(self.workers))) * (1 if self._batch else 4)
-        return max(1, -(-n_tasks // per))
+        return default_chunk_size(n_tasks, getattr(self, "_n_workers", int(self.workers)), self._batch,
+                                  self.chunk)
 
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
         return self._pool.submit(run_chunk, self._token, list(tasks))

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-
 from l2l import ConfigError
 
 #: region counts of the connectomes in tvb-data (``tvb_data/connectivity/connectivity_<n>.zip``)
@@ -58,7 +57,7 @@ def load_connectome(connectivity: int | str = 76, weights: str | None = None,
     if weights is not None or tract_lengths is not None:
         if weights is None or tract_lengths is None:
             raise ConfigError("connectivity: give both 'weights' and 'tract_lengths' files")
-        w, tl = _matrix(weights), _matrix(tract_lengths)
+        w, tl = _square(weights), _square(tract_lengths)
         if w.shape != tl.shape:
             raise ConfigError(f"connectivity: weights {w.shape} and tract lengths {tl.shape} differ in shape")
         labels = tuple(f"r{i}" for i in range(w.shape[0]))
@@ -82,11 +81,17 @@ def load_connectome(connectivity: int | str = 76, weights: str | None = None,
     return Connectome(w, tl, labels)
 
 
-def _matrix(path: str) -> np.ndarray:
-    if not os.path.exists(path):
-        raise ConfigError(f"connectivity: no such file {path!r}")
-    m = np.load(path) if path.endswith(".npy") else np.loadtxt(path, delimiter="," if path.endswith(".csv") else None)
-    m = np.asarray(m, dtype=float)
+def _square(path: str) -> np.ndarray:
+    m = read_matrix(path, "connectivity")
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise ConfigError(f"connectivity: {path!r} is not a square matrix")
     return m
+
+
+def read_matrix(path: str, what: str) -> np.ndarray:
+    """A float array from ``.npy``, ``.csv`` or whitespace-separated text; ``what`` names it
+    in the error for a missing file."""
+    if not os.path.exists(path):
+        raise ConfigError(f"{what}: no such file {path!r}")
+    m = np.load(path) if path.endswith(".npy") else np.loadtxt(path, delimiter="," if path.endswith(".csv") else None)
+    return np.asarray(m, dtype=float)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
+from functools import lru_cache
 
 import numpy as np
-
 from l2l import ConfigError
+
+from .connectome import read_matrix
 
 #: period (ms) of the averaged signal TVB's Bold monitor convolves with its HRF
 BOLD_INTERIM_PERIOD = 4.0
@@ -37,11 +38,10 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sum(a * b) / den) if den > 0 else float("nan")
 
 
-def fc_distance(fc: np.ndarray, target: np.ndarray, kind: str) -> float:
-    """``frobenius``: Frobenius norm of the difference of the upper triangles divided by
-    sqrt(number of pairs) (an RMS difference); ``ks``: Kolmogorov–Smirnov statistic between the
-    distributions of their upper-triangle values."""
-    a, b = upper(fc), upper(target)
+def fc_distance(a: np.ndarray, b: np.ndarray, kind: str) -> float:
+    """Distance of two FCs given as their upper triangles (:func:`upper`): ``frobenius``:
+    Frobenius norm of the difference divided by sqrt(number of pairs) (an RMS difference);
+    ``ks``: Kolmogorov–Smirnov statistic between the distributions of their values."""
     if kind == "frobenius":
         return float(np.sqrt(np.mean((a - b) ** 2)))
     if kind == "ks":
@@ -53,15 +53,13 @@ def fc_distance(fc: np.ndarray, target: np.ndarray, kind: str) -> float:
 
 def load_target(path: str, n_regions: int) -> np.ndarray:
     """An empirical FC matrix from ``.npy``, ``.csv`` or whitespace-separated text."""
-    if not os.path.exists(path):
-        raise ConfigError(f"target FC: no such file {path!r}")
-    m = np.load(path) if path.endswith(".npy") else np.loadtxt(path, delimiter="," if path.endswith(".csv") else None)
-    m = np.asarray(m, dtype=float)
+    m = read_matrix(path, "target FC")
     if m.shape != (n_regions, n_regions):
         raise ConfigError(f"target FC {path!r} has shape {m.shape}, the connectome has {n_regions} regions")
     return m
 
 
+@lru_cache(maxsize=None)
 def bold_hrf(period: float) -> tuple[np.ndarray, float]:
     """TVB's Bold monitor kernel (first-order Volterra by default) sampled every
     :data:`BOLD_INTERIM_PERIOD` ms, as weights by age of the 4 ms averages (newest first), and

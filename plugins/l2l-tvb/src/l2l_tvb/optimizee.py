@@ -104,6 +104,7 @@ class TvbFc(Optimizee):
                                                  bool(self.normalize_weights))
         n = self._conn.n_regions
         self._target = self._conn.weights.copy() if self.target == "sc" else load_target(str(self.target), n)
+        self._target_upper = upper(self._target)
         self._state_range = self._checked_state_range()
         if self.engine == "batched":
             from .batched import resolve_device
@@ -203,11 +204,10 @@ class TvbFc(Optimizee):
         """Fitness of one signal ``x[time, region]``; a diverged simulation is a failure."""
         if not np.all(np.isfinite(x)):
             return Evaluation.failed("simulation diverged (non-finite state)")
-        fc = fc_matrix(x)
-        sim = upper(fc)
-        fitness = [pearson(sim, upper(self._target))]
+        sim = upper(fc_matrix(x))
+        fitness = [pearson(sim, self._target_upper)]
         if self.distance is not None:
-            fitness.append(fc_distance(fc, self._target, self.distance))
+            fitness.append(fc_distance(sim, self._target_upper, self.distance))
         return Evaluation(fitness=tuple(fitness), observation=sim)
 
     def _sampling(self) -> tuple[float, int]:
