@@ -1,35 +1,35 @@
-"""Benchmark l2l's optimizers against nevergrad and optuna on classic functions.
+"""l2l's optimizers against pycma, nevergrad, optuna and the ``cmaes`` library on COCO's ``bbob``
+suite (the optimization field's standard benchmark), reported as COCO does.
 
-Every l2l optimizer (except ``gs``, a grid, and ``enkf``, which needs observations and
-targets) runs on sphere, rosenbrock, rastrigin and ackley in 10 dimensions, 10 seeds, with
-budgets of 2,000 and 20,000 evaluations; the best value reached (median and quartiles over
-seeds) is set side by side with nevergrad (NGOpt, CMA) and optuna (CmaEsSampler, TPE) on the
-same functions, domains and budgets. The same functions with the optimum shifted off-centre
-(``*-shifted``) show how much start-at-the-centre methods owe to the optimum lying there.
+Every method runs on the 24 noiseless ``bbob`` functions through ``cocoex`` (package
+``coco-experiment``), in dimensions 5, 10 and 20, instances 1-3 (``--instances``), for 1000·d
+evaluations (an "anytime" method's 100·d figure is the first 100·d evaluations of that run;
+a method told its budget — ``auto``, nevergrad — runs separately at 100·d). Quality is COCO's:
+the fraction of the 51 targets ``f - f_opt <= 10^k``, ``k`` = 2, 1.8, ..., -8, reached within
+the budget, averaged over functions, instances and targets, per function group (separable
+f1-5; low/moderate conditioning f6-9; high conditioning f10-14; multimodal with adequate global
+structure f15-19; with weak global structure f20-24), and as an ECDF over evaluations / d
+(``bench/results/optimizers.png``). "± SE" is the standard error over the instances (each
+instance's aggregate over the 24 functions is one sample).
 
-Our optimizers are driven by a direct, serial ask/tell loop on vectorised function values:
-``ask_vectors`` -> ``Space.bound`` -> function values of all rows at once -> ``tell_losses``
-(the :class:`l2l.VectorOptimizer` interface without the dict conversion). Our optimizers do
-not depend on the budget, so one 20,000-evaluation run gives both figures (its first 2,000
-evaluations are the 2,000-evaluation run). Peers run one evaluation at a time through their
-ask/tell interfaces, separately per budget. Nothing runs in parallel.
+Our optimizers are driven directly through ``start(Problem)`` / ``ask_vectors`` / ``Space.bound``
+/ ``tell_losses`` (the :class:`l2l.VectorOptimizer` interface without the dict conversion) on a
+``Space`` with the problem's bounds [-5, 5]^d, with registered defaults unless a method is
+written ``name:key=value,...`` (e.g. ``cmaes:restarts=ipop``). Peers run in their best
+documented configuration: pycma (``cma.fmin2``, x0 uniform in [-4, 4]^d, sigma0 = 2, bounds,
+without restarts / IPOP with 9 restarts / BIPOP), nevergrad ``CMA``, ``TwoPointsDE``, ``NGOpt``
+(told the budget), optuna's ``CmaEsSampler`` (per-trial cost grows with the trials: run at
+100·d, d = 5 and 10 only), and the ``cmaes`` library with its IPOP restart recipe.
 
-The full run takes longer than one shell command may on a loaded 2-core machine, so it is run
-in parts that accumulate into a JSON cache ($L2L_BENCH_CACHE, default
-/tmp/l2l-bench-optimizers.json), then reported::
+Runs are cached ($L2L_BENCH_CACHE, default /tmp/l2l-bench-optimizers-bbob.json), keyed by
+method, problem, budget and the code version (ours: a hash of ``l2l/optimizers``; peers: the
+package version), so the full bench accumulates over several invocations and a changed
+optimizer is rerun. Runs are niced and spread over at most 2 processes::
 
-    S=sphere,rosenbrock,rastrigin,ackley
-    H=sphere-shifted,rosenbrock-shifted,rastrigin-shifted,ackley-shifted
-    python bench/optimizers.py --fresh --methods random,ga,ce,face,es,nes,gd,sa,pt
-    python bench/optimizers.py --methods cmaes
-    python bench/optimizers.py --methods ngopt,ng-cma --budgets 2000 --functions $S
-    python bench/optimizers.py --methods optuna-cma --budgets 2000 --functions $S
-    python bench/optimizers.py --methods ng-cma --budgets 20000 --functions $S
-    python bench/optimizers.py --methods ngopt --budgets 20000 --functions $S --seeds 3
-    python bench/optimizers.py --methods ng-cma,optuna-cma --budgets 2000 --functions $H
-    python bench/optimizers.py --methods optuna-tpe --budgets 2000 --functions sphere
-    ... (one command per function for optuna-tpe)
-    python bench/optimizers.py --report   # table -> bench/results/optimizers.md, plot -> .png
+    python bench/optimizers.py --quick            # < 10 min on 2 cores: d = 5, 20; instance 1
+    python bench/optimizers.py                    # everything (run it several times if cut off)
+    python bench/optimizers.py --methods cmaes,pycma-ipop --dims 20
+    python bench/optimizers.py --report           # tables -> bench/results/optimizers.md
 
 Install the peers with ``pip install -r bench/requirements-optimizers.txt``.
 """
@@ -37,336 +37,500 @@ Install the peers with ``pip install -r bench/requirements-optimizers.txt``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
-import platform
+import sys
+import tempfile
 import time
 import warnings
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from l2l import Evaluation, Float, Objectives, Problem, Space, build
-from l2l.optimizees.functions import FUNCTIONS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import summary  # noqa: E402
+from machine import Machine  # noqa: E402
 
-DIM = 10
-BUDGETS = (2000, 20000)
-FUNCTION_NAMES = ("sphere", "rosenbrock", "rastrigin", "ackley")
-#: the same functions with the optimum moved off-centre by a per-seed random shift (uniform
-#: within +-40% of the half-width), so that starting at the centre of the domain is no help
-SHIFTED = tuple(f"{f}-shifted" for f in FUNCTION_NAMES)
-OURS = ("random", "ga", "ce", "face", "es", "nes", "gd", "sa", "pt", "cmaes")
-PEERS = ("ngopt", "ng-cma", "optuna-cma", "optuna-tpe")
-LABELS = {"ngopt": "nevergrad NGOpt", "ng-cma": "nevergrad CMA", "optuna-cma": "optuna CmaEs",
-          "optuna-tpe": "optuna TPE", **{n: f"l2l {n}" for n in OURS}}
-#: seeds per budget for each peer (those slower than ~5 s per 2,000 evaluations are run at
-#: 20,000 with fewer seeds, or not at all)
-PEER_SEEDS = {"ngopt": {2000: 10, 20000: 3}, "ng-cma": {2000: 10, 20000: 10},
-              "optuna-cma": {2000: 10}, "optuna-tpe": {2000: 10}}
-WHY_FEWER = {"ngopt": "3 seeds at 20,000: it fails on every seed anyway (its meta-model calls "
-                      "float() on a 1-element array, a TypeError with numpy 2)",
-             "optuna-cma": "optuna's per-trial cost grows with the number of trials: a "
-                           "2-seed attempt on sphere at 20,000 did not finish in 590 s (>5 "
-                           "min per run vs ~5 s per 2,000), so it is run at 2,000 only",
-             "optuna-tpe": "TPE takes ~21 s per 2,000 evaluations and grows quadratically: "
-                           "not run at 20,000"}
-CACHE = Path(os.environ.get("L2L_BENCH_CACHE", "/tmp/l2l-bench-optimizers.json"))
 RESULTS = Path(__file__).resolve().parent / "results"
-CHECKPOINTS = np.unique(np.concatenate([np.round(np.logspace(1, np.log10(BUDGETS[-1]), 60)),
-                                        BUDGETS])).astype(int)
-OK = Evaluation(fitness=(0.0,))
+CACHE = Path(os.environ.get("L2L_BENCH_CACHE", "/tmp/l2l-bench-optimizers-bbob.json"))
+TARGETS = 10.0 ** np.linspace(2, -8, 51)
+DIMS = (5, 10, 20)
+FUNCTIONS = tuple(range(1, 25))
+GROUPS = {"separable f1-5": range(1, 6), "moderate f6-9": range(6, 10),
+          "ill-conditioned f10-14": range(10, 15), "multimodal f15-19": range(15, 20),
+          "weak structure f20-24": range(20, 25)}
+OURS = ("random", "ga", "ce", "face", "es", "nes", "gd", "sa", "pt", "cmaes", "cmaes:restarts=ipop",
+        "auto")
+PEERS = ("pycma", "pycma-ipop", "pycma-bipop", "cmaes-lib", "ng-cma", "ng-de", "ngopt",
+         "optuna-cma")
+QUICK = ("random", "ga", "ce", "face", "es", "nes", "gd", "sa", "pt", "cmaes",
+         "cmaes:restarts=ipop", "auto", "pycma", "pycma-ipop", "cmaes-lib", "ng-cma")
+LABELS = {"pycma": "pycma (no restarts)", "pycma-ipop": "pycma IPOP", "pycma-bipop": "pycma BIPOP",
+          "cmaes-lib": "cmaes lib (IPOP)", "ng-cma": "nevergrad CMA", "ng-de": "nevergrad TwoPointsDE",
+          "ngopt": "nevergrad NGOpt", "optuna-cma": "optuna CmaEsSampler"}
+PACKAGES = {"pycma": "cma", "pycma-ipop": "cma", "pycma-bipop": "cma", "cmaes-lib": "cmaes",
+            "ng-cma": "nevergrad", "ng-de": "nevergrad", "ngopt": "nevergrad",
+            "optuna-cma": "optuna"}
+#: methods that are told the budget, hence run separately at each budget
+BUDGETED = ("auto", "ng-cma", "ng-de", "ngopt", "optuna-cma")
+#: (budget factors, dims) a peer is limited to, and why
+LIMITS = {"optuna-cma": ((100,), (5, 10), "optuna's per-trial cost grows with the number of trials "
+                         "(~10 ms per trial after 1,000 trials): run at 100·d, d = 5 and 10 only")}
 
 
-def problem(function: str, seed: int) -> tuple[Callable[[np.ndarray], np.ndarray], float]:
-    """The function (shifted for ``*-shifted``) and the half-width of its domain."""
-    base = function.removesuffix("-shifted")
-    f, half, _ = FUNCTIONS[base]
-    if base == function:
-        return f, half
-    shift = np.random.default_rng([seed, 99]).uniform(-0.4 * half, 0.4 * half, DIM)
-    return (lambda x: f(np.asarray(x) - shift)), half
+def label(method: str) -> str:
+    return LABELS.get(method, f"l2l {method}")
 
 
-def curve(values: np.ndarray, budget: int) -> list[float]:
-    """Best-so-far at the checkpoints up to ``budget`` from the values in evaluation order."""
-    best = np.minimum.accumulate(values[:budget])
-    marks = CHECKPOINTS[CHECKPOINTS <= budget]
-    return [float(best[m - 1]) for m in marks]
+def base(method: str) -> str:
+    return method.split(":")[0]
 
 
-def run_ours(name: str, function: str, seed: int, budget: int) -> np.ndarray:
-    f, half = problem(function, seed)
-    space = Space([Float("x", -half, half, shape=DIM)])
-    opt = build("optimizer", name)
+def kwargs_of(method: str) -> dict[str, Any]:
+    """``name:key=value,...`` -> keyword arguments (values parsed as JSON, else strings)."""
+    if ":" not in method:
+        return {}
+    out = {}
+    for item in method.split(":", 1)[1].split(","):
+        key, _, text = item.partition("=")
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text
+    return out
+
+
+def code_version(method: str) -> str:
+    if base(method) in {base(m) for m in OURS}:
+        import l2l.optimizers
+
+        digest = hashlib.sha1()
+        for path in sorted(Path(l2l.optimizers.__file__).parent.glob("*.py")):
+            digest.update(path.read_bytes())
+        return digest.hexdigest()[:10]
+    import importlib.metadata as md
+
+    package = PACKAGES[method]
+    try:
+        return md.version(package)
+    except md.PackageNotFoundError:
+        return "absent"
+
+
+# -- one run --------------------------------------------------------------------------------
+_PROBLEMS: dict[tuple[int, int, int], Any] = {}
+
+
+def coco_problem(f: int, d: int, i: int) -> tuple[Any, float]:
+    """The cocoex problem and its optimal value (evaluated at the optimum cocoex reports)."""
+    import cocoex
+
+    key = (f, d, i)
+    if key not in _PROBLEMS:
+        suite = cocoex.Suite("bbob", f"instances:{i}", f"dimensions:{d} function_indices:{f}")
+        problem = suite.get_problem_by_function_dimension_instance(f, d, i)
+        with tempfile.TemporaryDirectory() as tmp:
+            here = os.getcwd()
+            os.chdir(tmp)
+            try:
+                problem._best_parameter("print")
+                xopt = np.loadtxt("._bbob_problem_best_parameter.txt")
+            finally:
+                os.chdir(here)
+        _PROBLEMS[key] = (problem, float(problem(xopt)), suite)
+    problem, fopt, _ = _PROBLEMS[key]
+    return problem, fopt
+
+
+class Budget(Exception):
+    """Raised inside a peer's objective when the budget is spent."""
+
+
+class Recorder:
+    """The objective handed to a method: records every value, stops at the budget."""
+
+    def __init__(self, problem: Any, budget: int):
+        self.problem, self.budget, self.values = problem, budget, []
+
+    def __call__(self, x: Any) -> float:
+        if len(self.values) >= self.budget:
+            raise Budget
+        value = float(self.problem(np.asarray(x, dtype=float)))
+        self.values.append(value)
+        return value
+
+
+def run_ours(method: str, rec: Recorder, d: int, seed: int) -> None:
+    from l2l import Evaluation, Float, Objectives, Problem, Space, build
+
+    kwargs = kwargs_of(method)
+    if base(method) == "auto":
+        kwargs.setdefault("budget", rec.budget)
+    opt = build("optimizer", base(method), **kwargs)
+    space = Space([Float("x", -5.0, 5.0, shape=d)])
     opt.start(Problem(space, Objectives(), seed))
-    chunks, used = [], 0
-    while used < budget:
+    ok = Evaluation(fitness=(0.0,))
+    while len(rec.values) < rec.budget:
         vectors = space.bound(np.atleast_2d(opt.ask_vectors()), opt.bounding)
-        values = f(vectors)
-        chunks.append(values)
-        used += len(values)
-        opt.tell_losses(vectors, values, [OK] * len(values))
-    return np.concatenate(chunks)
+        values = []
+        for x in vectors:
+            try:
+                values.append(rec(x))
+            except Budget:
+                return
+        opt.tell_losses(vectors, np.array(values), [ok] * len(values))
 
 
-def run_nevergrad(name: str, function: str, seed: int, budget: int) -> np.ndarray:
+def run_pycma(method: str, rec: Recorder, d: int, seed: int) -> None:
+    import cma
+
+    x0 = np.random.default_rng(seed).uniform(-4, 4, d)
+    restarts = {"pycma": 0, "pycma-ipop": 9, "pycma-bipop": 9}[method]
+    opts = {"bounds": [-5, 5], "maxfevals": rec.budget, "verbose": -9, "seed": seed + 1}
+    try:
+        cma.fmin2(rec, x0, 2.0, opts, restarts=restarts, bipop=method == "pycma-bipop")
+    except Budget:
+        pass
+
+
+def run_cmaes_lib(rec: Recorder, d: int, seed: int) -> None:
+    from cmaes import CMA
+
+    rng = np.random.default_rng(seed)
+    bounds = np.tile([-5.0, 5.0], (d, 1))
+    popsize = None
+    for restart in range(10):
+        opt = CMA(mean=rng.uniform(-4, 4, d), sigma=2.0, bounds=bounds, seed=seed + restart,
+                  population_size=popsize)
+        popsize = opt.population_size * 2
+        while not opt.should_stop():
+            xs = [opt.ask() for _ in range(opt.population_size)]
+            opt.tell([(x, rec(x)) for x in xs])
+
+
+def run_nevergrad(method: str, rec: Recorder, d: int, seed: int) -> None:
     import nevergrad as ng
 
-    f, half = problem(function, seed)
-    param = ng.p.Array(shape=(DIM,), lower=-half, upper=half)
+    param = ng.p.Array(shape=(d,), lower=-5.0, upper=5.0)
     param.random_state = np.random.RandomState(seed)
-    opt = ng.optimizers.registry["NGOpt" if name == "ngopt" else "CMA"](
-        parametrization=param, budget=budget)
-    values = np.empty(budget)
-    for i in range(budget):
+    name = {"ng-cma": "CMA", "ng-de": "TwoPointsDE", "ngopt": "NGOpt"}[method]
+    opt = ng.optimizers.registry[name](parametrization=param, budget=rec.budget)
+    for _ in range(rec.budget):
         cand = opt.ask()
-        values[i] = float(f(np.asarray(cand.value)))
-        opt.tell(cand, values[i])
-    return values
+        opt.tell(cand, rec(cand.value))
 
 
-def run_optuna(name: str, function: str, seed: int, budget: int) -> np.ndarray:
+def run_optuna(rec: Recorder, d: int, seed: int) -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    f, half = problem(function, seed)
-    sampler = (optuna.samplers.CmaEsSampler(seed=seed) if name == "optuna-cma"
-               else optuna.samplers.TPESampler(seed=seed))
-    study = optuna.create_study(sampler=sampler)
-    dists = {f"x{i}": optuna.distributions.FloatDistribution(-half, half) for i in range(DIM)}
-    values = np.empty(budget)
-    for i in range(budget):
+    study = optuna.create_study(sampler=optuna.samplers.CmaEsSampler(seed=seed))
+    dists = {f"x{k}": optuna.distributions.FloatDistribution(-5.0, 5.0) for k in range(d)}
+    for _ in range(rec.budget):
         trial = study.ask(dists)
-        values[i] = float(f(np.array([trial.params[f"x{k}"] for k in range(DIM)])))
-        study.tell(trial, values[i])
-    return values
+        study.tell(trial, rec([trial.params[f"x{k}"] for k in range(d)]))
 
 
-def runs_for(method: str, function: str, seeds: int, budgets: tuple[int, ...],
-             entry: dict) -> dict:
-    """Run ``method`` on ``function`` at ``budgets``, updating its cache entry."""
-    entry.setdefault("budgets", {})
-    from_long_run = method in OURS and BUDGETS[-1] in budgets
-    if from_long_run:
-        entry["budgets"].pop(str(BUDGETS[0]), None)  # refilled from the 20,000 runs
-    for budget in budgets:
-        n = seeds if method in OURS else PEER_SEEDS[method].get(budget, 0)
-        n = min(n, seeds)
-        if function in SHIFTED and method in PEERS and budget != BUDGETS[0]:
-            n = 0  # peers on the shifted variants: 2,000 evaluations only
-        if n == 0 or (from_long_run and budget != BUDGETS[-1]):
-            continue
-        finals, curves, errors = [], [], []
-        t0 = time.perf_counter()
-        for seed in range(n):
-            try:
-                if method in OURS:
-                    values = run_ours(method, function, seed, budget)
-                elif method.startswith("optuna"):
-                    values = run_optuna(method, function, seed, budget)
-                else:
-                    values = run_nevergrad(method, function, seed, budget)
-            except Exception as exc:  # noqa: BLE001 - a failing peer is reported, not fatal
-                errors.append(f"{type(exc).__name__}: {exc}")
-                continue
-            curves.append(curve(values, budget))
-            finals.append(float(values[:budget].min()))
-            if from_long_run:  # the first 2,000 evaluations of the same run
-                entry["budgets"].setdefault(str(BUDGETS[0]), {"finals": [], "curves": []})
-                entry["budgets"][str(BUDGETS[0])]["finals"].append(float(values[:BUDGETS[0]].min()))
-        seconds = time.perf_counter() - t0
-        entry["budgets"][str(budget)] = {"finals": finals, "curves": curves, "errors": errors,
-                                         "seeds": n, "seconds": seconds}
-        print(f"  {LABELS[method]:>18} {function:>10} {budget:>6}: {n} seeds, "
-              f"{len(errors)} failed, {seconds:.1f} s"
-              + (f", median best {np.median(finals):.3g}" if finals else f"; {errors[0][:90]}"),
-              flush=True)
-    if from_long_run and str(BUDGETS[0]) in entry["budgets"]:
-        small = entry["budgets"][str(BUDGETS[0])]
-        small.update(seeds=len(small["finals"]), errors=[], seconds=None, from_run=BUDGETS[-1])
-    return entry
+def one_run(task: tuple[str, int, int, int, int]) -> tuple[tuple, dict]:
+    """Run ``method`` on bbob f``f`` in ``d`` dims, instance ``i``, for ``budget`` evaluations:
+    the evaluations at which each target was first reached (-1: never)."""
+    method, f, d, i, budget = task
+    warnings.filterwarnings("ignore")
+    problem, fopt = coco_problem(f, d, i)
+    rec = Recorder(problem, budget)
+    seed = 10_000 * d + 100 * f + i
+    t0 = time.process_time()
+    error = None
+    try:
+        if method.startswith("pycma"):
+            run_pycma(method, rec, d, seed)
+        elif method == "cmaes-lib":
+            run_cmaes_lib(rec, d, seed)
+        elif method.startswith("ng"):
+            run_nevergrad(method, rec, d, seed)
+        elif method == "optuna-cma":
+            run_optuna(rec, d, seed)
+        else:
+            run_ours(method, rec, d, seed)
+    except Budget:
+        pass
+    except Exception as exc:  # noqa: BLE001 - a failing method is reported, not fatal
+        error = f"{type(exc).__name__}: {str(exc)[:200]}"
+    best = np.minimum.accumulate(np.asarray(rec.values, dtype=float) - fopt) \
+        if rec.values else np.array([np.inf])
+    reached = best[None, :] <= TARGETS[:, None]
+    hits = np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, -1)
+    return task, {"hits": hits.tolist(), "evals": len(rec.values), "best": float(best[-1]),
+                  "cpu_s": round(time.process_time() - t0, 3), "error": error}
+
+
+# -- the cache and the runs -----------------------------------------------------------------
+def key(method: str, f: int, d: int, i: int, budget: int, version: str) -> str:
+    return f"{method}|f{f}|d{d}|i{i}|{budget}|{version}"
 
 
 def load_cache() -> dict:
     return json.loads(CACHE.read_text()) if CACHE.exists() else {"runs": {}, "sessions": []}
 
 
-def run(methods: list[str], functions: list[str], seeds: int, budgets: tuple[int, ...]) -> None:
-    cache = load_cache()
-    load = os.getloadavg()
-    cache["sessions"].append({"date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-                              "methods": methods, "functions": functions, "seeds": seeds,
-                              "budgets": list(budgets),
-                              "loadavg_at_start": [round(x, 2) for x in load]})
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"load average {load[0]:.1f} (shared with other jobs); serial, one process")
+def budgets_of(method: str, d: int) -> tuple[int, ...]:
+    factors = LIMITS.get(method, ((1000,), DIMS, ""))[0]
+    if method in BUDGETED:
+        return tuple(sorted({100 * d, 1000 * d} & {k * d for k in factors}))
+    return (max(factors) * d,)
+
+
+def tasks_for(methods: list[str], dims: list[int], instances: list[int],
+              cache: dict) -> list[tuple]:
+    tasks = []
     for method in methods:
-        for function in functions:
-            entry = cache["runs"].setdefault(method, {}).setdefault(function, {})
-            runs_for(method, function, seeds, budgets, entry)
-            CACHE.write_text(json.dumps(cache))
+        version = code_version(method)
+        for d in dims:
+            if d not in LIMITS.get(method, ((), DIMS, ""))[1]:
+                continue
+            for budget in budgets_of(method, d):
+                for f in FUNCTIONS:
+                    for i in instances:
+                        if key(method, f, d, i, budget, version) not in cache["runs"]:
+                            tasks.append((method, f, d, i, budget))
+    # method by method (a cut-off session leaves whole methods), largest budgets first
+    return sorted(tasks, key=lambda t: (methods.index(t[0]), -t[4]))
 
 
-def fmt(finals: list[float]) -> str:
-    q1, med, q3 = np.percentile(finals, [25, 50, 75])
-    return f"{med:.3g} [{q1:.3g}, {q3:.3g}]"
+def _nice() -> None:
+    os.nice(10)
 
 
-def table(cache: dict) -> str:
-    return "\n".join(section(cache, names, budget, title) for names, budget, title in (
-        (FUNCTION_NAMES, BUDGETS[0], ""), (FUNCTION_NAMES, BUDGETS[1], ""),
-        (SHIFTED, BUDGETS[0], ", optimum shifted off-centre (peers: 2,000 only)"),
-        (SHIFTED, BUDGETS[1], ", optimum shifted off-centre")))
+def run(methods: list[str], dims: list[int], instances: list[int], processes: int) -> None:
+    cache = load_cache()
+    machine = Machine.measure(["l2l-core", "coco-experiment", "cma", "cmaes", "nevergrad", "optuna"])
+    todo = tasks_for(methods, dims, instances, cache)
+    versions = {m: code_version(m) for m in methods}
+    print(f"{len(todo)} runs to do ({len(methods)} methods, dims {dims}, instances {instances}); "
+          f"{processes} processes, niced", flush=True)
+    t0 = time.perf_counter()
+    done = 0
+    with get_context("fork").Pool(processes, initializer=_nice) as pool:
+        for task, result in pool.imap_unordered(one_run, todo):
+            method, f, d, i, budget = task
+            cache["runs"][key(method, f, d, i, budget, versions[method])] = result
+            done += 1
+            if result["error"] or done % 50 == 0 or done == len(todo):
+                print(f"  {done}/{len(todo)} {time.perf_counter() - t0:.0f} s  {label(method)} f{f} "
+                      f"d{d} i{i}: {result['error'] or 'ok'}", flush=True)
+                CACHE.write_text(json.dumps(cache))
+    wall = time.perf_counter() - t0
+    cache["sessions"].append({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                              "methods": methods, "dims": dims, "instances": instances,
+                              "runs": len(todo), "wall_s": round(wall, 1),
+                              "machine": machine.finish().markdown()})
+    CACHE.write_text(json.dumps(cache))
+    print(f"{len(todo)} runs in {wall:.0f} s", flush=True)
 
 
-def section(cache: dict, names: tuple[str, ...], budget: int, title: str) -> str:
-    runs = cache["runs"]
-    methods = [m for m in (*PEERS, *OURS) if m in runs and any(f in runs[m] for f in names)]
-    lines = [f"### {budget:,} evaluations{title}: median [quartiles] of the best value over seeds",
-             "", "| optimizer | seeds | " + " | ".join(names) + " |",
-             "|---|---|" + "---|" * len(names)]
-    if methods:
-        best_peer = {f: min((np.median(runs[m][f]["budgets"][str(budget)]["finals"])
-                             for m in PEERS if m in runs and f in runs[m]
-                             and runs[m][f]["budgets"].get(str(budget), {}).get("finals")),
-                            default=np.inf) for f in names}
-        def best_of(methods: tuple[str, ...]) -> dict[str, float]:
-            return {f: min((np.median(runs[m][f]["budgets"][str(budget)]["finals"])
-                            for m in methods if m in runs and f in runs[m]
-                            and runs[m][f]["budgets"].get(str(budget), {}).get("finals")),
-                           default=np.inf) for f in names}
-
-        best_ours = best_of(OURS)
-        for m in methods:
-            cells, seeds = [], set()
-            for f in names:
-                b = runs[m].get(f, {}).get("budgets", {}).get(str(budget))
-                if b is None:
-                    cells.append("not run (see above)" if m in PEERS else "not run")
-                    continue
-                seeds.add(str(b["seeds"]))
-                if not b["finals"]:
-                    cells.append(f"fails ({len(b['errors'])} of {b['seeds']} seeds, see notes)")
-                    continue
-                text = fmt(b["finals"])
-                med = np.median(b["finals"])
-                if m in OURS and med == best_ours[f] or m in PEERS and med == best_peer[f]:
-                    text = f"**{text}**"
-                if b["errors"]:
-                    text += f" ({len(b['errors'])} failed)"
-                cells.append(text)
-            lines.append(f"| {LABELS[m]} | {'/'.join(sorted(seeds)) or '-'} | "
-                         + " | ".join(cells) + " |")
-        verdict = ", ".join(
-            f"{f}: ours {best_ours[f]:.3g} vs " + (
-                f"peers {best_peer[f]:.3g} "
-                f"({'at or better' if best_ours[f] <= best_peer[f] else 'worse'})"
-                if np.isfinite(best_peer[f]) else "no peer run") for f in names)
-        lines += ["", f"Best of ours (defaults) vs best peer, medians: {verdict}."]
-        lines += [""]
-    return "\n".join(lines)
+# -- the report -----------------------------------------------------------------------------
+def collect(cache: dict, method: str, d: int, budget_factor: int,
+            instances: list[int]) -> dict[tuple[int, int], dict] | None:
+    """(f, i) -> run record for ``method`` at ``d`` judged at ``budget_factor``·d, or None if
+    any run is missing."""
+    version = code_version(method)
+    budget = budget_factor * d
+    run_budget = budget if method in BUDGETED else max(budgets_of(method, d))
+    if budget > run_budget:
+        return None
+    out = {}
+    for f in FUNCTIONS:
+        for i in instances:
+            record = cache["runs"].get(key(method, f, d, i, run_budget, version))
+            if record is None:
+                return None
+            out[(f, i)] = record
+    return out
 
 
-def plot(cache: dict, path: Path) -> None:
+def reached(records: dict[tuple[int, int], dict], budget: int) -> np.ndarray:
+    """Array (function, instance, target) of reached-within-budget flags."""
+    fs = sorted({f for f, _ in records})
+    inst = sorted({i for _, i in records})
+    hits = np.array([[records[(f, i)]["hits"] for i in inst] for f in fs], dtype=float)
+    return (hits > 0) & (hits <= budget)
+
+
+def score(records: dict, budget: int, functions: range | tuple = FUNCTIONS) -> tuple[float, float]:
+    """Fraction of targets reached, mean and SE over instances."""
+    flags = reached({k: v for k, v in records.items() if k[0] in functions}, budget)
+    per_instance = flags.mean(axis=(0, 2))
+    se = per_instance.std(ddof=1) / np.sqrt(len(per_instance)) if len(per_instance) > 1 else 0.0
+    return float(flags.mean()), float(se)
+
+
+def cell(value: tuple[float, float] | None) -> str:
+    return "—" if value is None else f"{value[0]:.3f} ± {value[1]:.3f}"
+
+
+def ecdf_plot(cache: dict, methods: list[str], dims: list[int], instances: list[int],
+              path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = cache["runs"]
-    fig, axes = plt.subplots(2, 2, figsize=(13, 9))
-    budget = str(BUDGETS[-1])
-    for ax, f in zip(axes.ravel(), FUNCTION_NAMES):
-        for m in (*OURS, *PEERS):
-            entry = runs.get(m, {}).get(f, {}).get("budgets", {})
-            b = entry.get(budget) if entry.get(budget, {}).get("curves") \
-                else entry.get(str(BUDGETS[0]))
-            if not b or not b.get("curves"):
+    fig, axes = plt.subplots(1, len(dims), figsize=(6 * len(dims), 5), squeeze=False)
+    grid = np.logspace(0, 3, 61)
+    for ax, d in zip(axes[0], dims):
+        for n, method in enumerate(methods):
+            budget = 1000 if collect(cache, method, d, 1000, instances) else 100
+            records = collect(cache, method, d, budget, instances)
+            if records is None:
                 continue
-            med = np.median(np.array(b["curves"]), axis=0)
-            marks = CHECKPOINTS[:len(med)]
-            style = "-" if m in OURS else "--"
-            color = plt.cm.tab20((OURS + PEERS).index(m) % 20)
-            ax.plot(marks, np.maximum(med, 1e-30), style, color=color,
-                    lw=2 if m == "cmaes" else 1.2,
-                    label=f"{LABELS[m]} ({len(b['curves'])} seeds)")
-        ax.set(xscale="log", yscale="log", title=f"{f} ({DIM}-D)", xlabel="evaluations",
-               ylabel="best so far (median over seeds)")
+            hits = np.array([r["hits"] for r in records.values()], dtype=float)
+            curve = [((hits > 0) & (hits <= g * d)).mean() for g in grid if g <= budget]
+            ours = base(method) in {base(m) for m in OURS}
+            ax.plot(grid[:len(curve)], curve, "-" if ours else "--",
+                    color=plt.cm.tab20(n % 20), lw=2.2 if base(method) == "cmaes" else 1.2,
+                    label=label(method))
+        ax.set(xscale="log", xlabel="evaluations / dimension", ylim=(0, 1),
+               ylabel="fraction of (function, instance, target) reached",
+               title=f"bbob f1-f24, d = {d}, instances {instances[0]}-{instances[-1]}")
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, ncol=2)
-    fig.suptitle("l2l optimizers (solid) vs nevergrad / optuna (dashed)")
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("ECDF of runtimes to the 51 targets 10^[2..-8] (l2l solid, peers dashed)")
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=80)
 
 
-def report() -> None:
+def report(methods: list[str], dims: list[int], instances: list[int], command: str) -> None:
     cache = load_cache()
-    notes = ["# Optimizers: l2l vs nevergrad and optuna", "",
-             f"Functions in {DIM} dimensions on their customary domains (sphere, rastrigin "
-             "+-5.12; rosenbrock +-5; ackley +-32.768); the optimum of sphere, rastrigin and "
-             "ackley lies at the centre of the domain, which start-at-centre methods (nevergrad "
-             "and optuna CMA, l2l cmaes and nes) profit from.",
-             "Our optimizers: default hyper-parameters, direct serial ask/tell loop on vectorised "
-             "function values (ask_vectors/tell_losses), the 2,000 figures are the first 2,000 "
-             "evaluations of the 20,000 runs. Peers: one evaluation at a time through their own "
-             "ask/tell, one run per budget. Seeds 0..n-1.",
-             "Machine: 2 cores shared with about seven other jobs (loaded); nothing parallel.",
-             "nevergrad's `CMA` is a meta-choice: on a fully bounded continuous space it runs "
-             "`CMAbounded` (separable, elitist CMA-ES, population 6), fast on separable "
-             "functions. Every l2l row uses the registered defaults.",
-             "Defaults changed after an earlier run of this benchmark (same day): `cmaes` now "
-             "samples selective mirrors (pycma's `CMA_mirrors`), `ga` has population 16 (was 32) "
-             "and mutation rate 1/d (was 0.2). With the old defaults the 2,000-evaluation medians "
-             "were: cmaes sphere 3.29e-13, rosenbrock 3.98, rastrigin 8.95, ackley 5.76e-06; ga "
-             "rastrigin 9.09 (worse than nevergrad CMA on sphere and rastrigin). The new defaults "
-             "were chosen by trying variants on these functions (centred and shifted), so they "
-             "may flatter them. A spot check in other dimensions (10 seeds, budget 200 d; old vs "
-             "new defaults on sphere, rosenbrock, rastrigin, ackley, rastrigin-shifted): new "
-             "better in 9 of 10 columns for each: cmaes worse only on 5-D rastrigin (3.48 vs "
-             "2.49), ga only on 5-D ackley (1.10 vs 0.96); at 30-D ga's rastrigin went 97.2 -> "
-             "15.0 and cmaes's 45.3 -> 34.8.",
-             "", "Peers run with fewer seeds or not at all at 20,000 evaluations, and why: "
-             + "; ".join(f"{LABELS[m]}: {w}" for m, w in WHY_FEWER.items()) + ".", "",
-             "Sessions (parts of this run): " + "; ".join(
-                 f"{s['date']} {','.join(s['methods'])} on {','.join(s['functions'])} "
-                 f"(load {s['loadavg_at_start'][0]})" for s in cache["sessions"]) + ".", ""]
-    errors = sorted({f"{LABELS[m]}: {err}" for m, per in cache["runs"].items()
-                     for entry in per.values() for b in entry["budgets"].values()
-                     for err in b.get("errors", [])})
-    notes += ["Failures of peers: " + ("; ".join(errors) if errors else "none") + ".", ""]
-    text = "\n".join(notes) + "\n" + table(cache)
+    present = [m for m in methods if any(collect(cache, m, d, b, instances)
+                                         for d in dims for b in (100, 1000))]
+    lines = ["# Optimizers on COCO's bbob suite", "",
+             f"Command: `{command}` (accumulated over the sessions below; "
+             "`python bench/optimizers.py --report` rewrites this file from the cache).", "",
+             (__doc__ or "").split("\n\n")[1].replace("\n", " "), "",
+             (__doc__ or "").split("\n\n")[2].replace("\n", " "), ""]
+    for name, (_, dims_ok, why) in LIMITS.items():
+        lines.append(f"- {label(name)}: {why}.")
+    lines += ["", "## Aggregate: fraction of targets reached (mean ± SE over instances)", "",
+              "| method | " + " | ".join(f"d={d} 100·d | d={d} 1000·d" for d in dims) + " |",
+              "|---|" + "---|---|" * len(dims)]
+    scores: dict[tuple[str, int, int], tuple[float, float]] = {}
+    failures = []
+    for m in present:
+        cells = []
+        for d in dims:
+            for factor in (100, 1000):
+                records = collect(cache, m, d, factor, instances)
+                if records is None:
+                    cells.append("not run")
+                    continue
+                scores[(m, d, factor)] = score(records, factor * d)
+                errors = [r["error"] for r in records.values() if r["error"]]
+                text = cell(scores[(m, d, factor)])
+                if errors:
+                    text += f" ({len(errors)}/{len(records)} runs failed)"
+                    failures.append(f"{label(m)} d={d} {factor}·d: {len(errors)} of "
+                                    f"{len(records)} runs failed, e.g. {errors[0]}")
+                cells.append(text)
+        lines.append(f"| {label(m)} | " + " | ".join(cells) + " |")
+    lines += ["", "Failures: " + ("; ".join(failures) if failures else "none") + ".", ""]
+    ref = "pycma-ipop"
+    rows = []
+    if any((ref, d, 1000) in scores for d in dims):
+        lines += ["## l2l cmaes vs pycma IPOP (ratio of targets reached; paired over instances)", "",
+                  "| d | budget | l2l cmaes | pycma IPOP | ratio ± SE |", "|---|---|---|---|---|"]
+        for d in dims:
+            for factor in (100, 1000):
+                ours = collect(cache, "cmaes", d, factor, instances)
+                peer = collect(cache, ref, d, factor, instances)
+                if ours is None or peer is None:
+                    continue
+                a = reached(ours, factor * d).mean(axis=(0, 2))
+                b = reached(peer, factor * d).mean(axis=(0, 2))
+                ratio = a.mean() / b.mean()
+                # delta method on the paired per-instance means
+                cov = np.cov(a, b, ddof=1) / len(a) if len(a) > 1 else np.zeros((2, 2))
+                se = ratio * np.sqrt(cov[0, 0] / a.mean() ** 2 + cov[1, 1] / b.mean() ** 2
+                                     - 2 * cov[0, 1] / (a.mean() * b.mean()))
+                lines.append(f"| {d} | {factor}·d | {a.mean():.3f} | {b.mean():.3f} | "
+                             f"{ratio:.3f} ± {se:.3f} |")
+                if factor == 1000:
+                    rows.append({"what": f"bbob f1-24 targets reached at 1000·d, d={d} "
+                                         f"(instances {instances[0]}-{instances[-1]})",
+                                 "l2l": f"cmaes {a.mean():.3f} ({ratio:.2f}× pycma IPOP)",
+                                 "reference": f"pycma IPOP {b.mean():.3f} (same run)"})
+        lines.append("")
+    for d in dims:
+        lines += [f"## d = {d}: per function group, 100·d / 1000·d", "",
+                  "| method | " + " | ".join(GROUPS) + " |", "|---|" + "---|" * len(GROUPS)]
+        for m in present:
+            cells = []
+            for fs in GROUPS.values():
+                parts = []
+                for factor in (100, 1000):
+                    records = collect(cache, m, d, factor, instances)
+                    parts.append("—" if records is None else
+                                 f"{score(records, factor * d, tuple(fs))[0]:.2f}")
+                cells.append(" / ".join(parts))
+            lines.append(f"| {label(m)} | " + " | ".join(cells) + " |")
+        lines.append("")
+    for d in dims:
+        cols = [m for m in present if collect(cache, m, d, 1000, instances)]
+        lines += [f"## d = {d}: per function, 1000·d", "",
+                  "| f | " + " | ".join(label(m).removeprefix("l2l ") for m in cols) + " |",
+                  "|---|" + "---|" * len(cols)]
+        for f in FUNCTIONS:
+            vals = [score(collect(cache, m, d, 1000, instances), 1000 * d, (f,))[0]  # type: ignore[arg-type]
+                    for m in cols]
+            lines.append(f"| f{f} | " + " | ".join(f"{v:.2f}" for v in vals) + " |")
+        lines.append("")
+    lines += ["## Sessions", ""]
+    for s in cache["sessions"]:
+        lines.append(f"- {s['date']}: {len(s['methods'])} methods, dims {s['dims']}, instances "
+                     f"{s['instances']}: {s['runs']} runs in {s['wall_s']:.0f} s wall. "
+                     + " ".join(s["machine"]))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "optimizers.md").write_text(text + "\n")
-    plot(cache, RESULTS / "optimizers.png")
-    print(text)
+    (RESULTS / "optimizers.md").write_text("\n".join(lines) + "\n")
+    ecdf_plot(cache, present, dims, instances, RESULTS / "optimizers.png")
+    if rows:
+        machine = cache["sessions"][-1]["machine"][0] if cache["sessions"] else "unknown"
+        summary.write("optimizers", command, machine, rows)
+    print("\n".join(lines))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--methods", default="l2l",
-                        help="comma-separated: l2l (all ours), our names, or " + ", ".join(PEERS))
-    parser.add_argument("--functions", default=",".join(FUNCTION_NAMES + SHIFTED))
-    parser.add_argument("--seeds", type=int, default=10, help="at most this many seeds")
-    parser.add_argument("--budgets", default="2000,20000",
-                        help="budgets to run (ours: the 2,000 figures come from the 20,000 "
-                             "runs when both are asked for)")
-    parser.add_argument("--report", action="store_true", help="only write the table and plot")
-    parser.add_argument("--fresh", action="store_true", help="discard the cache first")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated methods (default all): ours "
+                             f"({', '.join(OURS)}, or name:key=value,...) and peers "
+                             f"({', '.join(PEERS)}); use ';' to separate when a method has ','")
+    parser.add_argument("--dims", default=None, help="e.g. 5,20 (default 5,10,20)")
+    parser.add_argument("--instances", default="1-3", help="e.g. 1-5 or 1,2")
+    parser.add_argument("--quick", action="store_true",
+                        help="d = 5 and 20, instance 1, our optimizers and the CMA-ES peers")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--report", action="store_true", help="only write the tables and plot")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    if args.fresh and CACHE.exists():
-        CACHE.unlink()
-    if args.report:
-        report()
-        return
-    methods = [m for part in args.methods.split(",")
-               for m in (OURS if part == "l2l" else (part,))]
-    unknown = [m for m in methods if m not in OURS + PEERS]
-    if unknown:
-        parser.error(f"unknown methods {unknown}")
-    budgets = tuple(int(b) for b in args.budgets.split(","))
-    run(methods, args.functions.split(","), args.seeds, budgets)
+    if args.quick:
+        methods, dims, instances = list(QUICK), [5, 20], [1]
+    else:
+        methods, dims = list(OURS + PEERS), list(DIMS)
+        lo, _, hi = args.instances.partition("-")
+        instances = list(range(int(lo), int(hi) + 1)) if hi else \
+            [int(x) for x in args.instances.split(",")]
+    if args.methods:
+        sep = ";" if ";" in args.methods else ","
+        methods = args.methods.split(sep) if sep == ";" or ":" not in args.methods \
+            else [args.methods]
+    if args.dims:
+        dims = [int(x) for x in args.dims.split(",")]
+    command = "python bench/optimizers.py " + " ".join(sys.argv[1:])
+    if not args.report:
+        run(methods, dims, instances, max(1, min(2, args.processes)))
+    report(methods, dims, instances, command)
 
 
 if __name__ == "__main__":

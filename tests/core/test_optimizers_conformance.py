@@ -28,8 +28,15 @@ VARIANTS = [
     ("pt", {"t_max": 5.0, "bounding": "reflect"}),
     ("gs", {"points": {"w": 3}, "values": {"c": ["a", "c"]}, "population": 7}),
     ("enkf", {"batches": 3, "iterations": 2, "shuffle": True, "bounding": "reflect"}),
-    ("cmaes", {"population": 6, "restarts": 2, "options": {"maxiter": 2}}),
-    ("cmaes", {"x0": "center", "sigma": 0.1, "weights": [2.0]}),
+    ("cmaes", {"population": 6, "restarts": "ipop", "max_restarts": 2}),
+    ("cmaes", {"x0": "random", "sigma": 0.1, "weights": [2.0], "restarts": "none"}),
+    ("cmaes", {"restarts": 3}),
+    ("ce", {"restarts": 0, "patience": 2}), ("face", {"elite": 3, "max_population": 50}),
+    ("nes", {"variant": "snes", "restarts": 1}),
+    ("es", {"adapt": False}),
+    ("gd", {"starts": 3, "population": 12}), ("gd", {"starts": 2, "population": 9, "rule": "classic"}),
+    ("gd", {"starts": 2, "probes": 2, "adapt": False, "population": 6}),
+    ("sa", {"step": 0.5, "population": 1}),
 ]
 
 
@@ -92,6 +99,9 @@ def test_enkf_needs_targets() -> None:
     ("gs", {"values": {"x": [7.0]}}, "outside"),
     ("es", {"population": 1}, "population"),
     ("cmaes", {"x0": "corner"}, "x0"),
+    ("cmaes", {"restarts": "sometimes"}, "restarts"),
+    ("nes", {"variant": "cma"}, "variant"),
+    ("gd", {"starts": 3, "population": 4}, "population"),
 ])
 def test_bad_hyperparameters_raise_config_error(name: str, kwargs: dict, match: str) -> None:
     opt = build("optimizer", name, **kwargs)

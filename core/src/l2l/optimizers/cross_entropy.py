@@ -13,6 +13,10 @@ from .utils import choice, from_unit, positive_int, to_unit
 
 DISTRIBUTIONS = ("gaussian", "mixture")
 EM_STEPS = 10
+#: a run restarts when its largest standard deviation (unit cube) falls below this
+COLLAPSED = 1e-10
+AMS_STEP = 2.0
+SCALE_DOWN = 0.9
 
 
 def _factor(cov: np.ndarray) -> np.ndarray:
@@ -29,6 +33,13 @@ def _log_density(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray
     return -0.5 * np.sum(z**2, axis=1) - 0.5 * np.sum(np.log(w))
 
 
+def default_population(d: int) -> int:
+    """Samples per generation of the cross-entropy methods: 8 d, at least 32. Enough elites
+    (a fifth: 1.6 d) to estimate a full covariance; on COCO's bbob suite 4 d collapses more
+    often and 16 d converges too slowly for 1000·d evaluations (bench/results/optimizers.md)."""
+    return max(32, 8 * max(d, 1))
+
+
 class CrossEntropy(VectorOptimizer):
     """Cross-entropy method (Rubinstein 1999; de Boer et al. 2005): sample a population from a
     distribution, keep the elite fraction with the lowest losses, refit the distribution to
@@ -38,45 +49,84 @@ class CrossEntropy(VectorOptimizer):
     the distribution starts as one or several Gaussians with covariance I/12 (that of the
     uniform distribution) centred at the middle (gaussian) or at random points (mixture).
 
-    Hyper-parameters (defaults): ``population`` (64); ``elite_fraction`` (0.2, at least 2
-    elites); ``smoothing``: weight of the new estimate in mean, covariance and mixture weights
-    (0.7); ``distribution`` ("gaussian": one full-covariance Gaussian, or "mixture");
-    ``components`` of the mixture (3); ``bounding`` ("clip"); ``penalty`` for failed
-    evaluations (None: worse than the worst); ``weights`` to scalarise several objectives.
+    Two choices keep it from collapsing (the textbook update shrinks the covariance faster
+    than the mean travels, and stalls far from the optimum on ill-conditioned or sloped
+    functions): the covariance of a Gaussian is estimated around the *previous* mean
+    (``centred="previous"``, the estimator of the rank-mu update of CMA-ES, Hansen 2016, sec.
+    3.2), so a sequence of elites moving in one direction stretches it along that direction
+    instead of shrinking it; and when a run's largest standard deviation falls below 1e-10 of
+    the range, or its best loss has not improved for ``patience`` generations, it restarts from
+    a uniform sample with twice the population (as IPOP-CMA-ES does; ``restarts``).
+    ``centred="elites"`` gives the textbook estimator (maximum likelihood around the elites'
+    own mean). The number of elites grows with the dimension (default population 8 d).
+
+    Hyper-parameters (defaults): ``population`` (None: max(32, 8 d)); ``elite_fraction`` (0.2,
+    at least 2 elites); ``smoothing``: weight of the new estimate in mean, covariance and
+    mixture weights (0.7); ``distribution`` ("gaussian": one full-covariance Gaussian, or
+    "mixture"); ``components`` of the mixture (3); ``centred`` ("previous" or "elites");
+    ``restarts`` allowed (None: unlimited; 0: never); ``patience`` generations without
+    improvement before a restart (None: 10 + 30 d / sample size, at least 20);
+    ``bounding`` ("clip"); ``penalty`` for failed evaluations (None: worse than the worst);
+    ``weights`` to scalarise several objectives.
     """
 
-    state_attributes: ClassVar[tuple[str, ...]] = ("means", "covs", "mix", "generation")
+    state_attributes: ClassVar[tuple[str, ...]] = ("means", "covs", "mix", "generation", "run",
+                                                   "run_best", "stale", "size", "scale", "shift")
 
-    def __init__(self, population: int = 64, elite_fraction: float = 0.2,
+    def __init__(self, population: int | None = None, elite_fraction: float = 0.35,
                  smoothing: float = 0.7, distribution: str = "gaussian", components: int = 3,
-                 bounding: str = "clip", penalty: float | None = None,
-                 weights: Sequence[float] | None = None):
+                 restarts: int | None = None,
+                 patience: int | None = None, bounding: str = "clip",
+                 penalty: float | None = None, weights: Sequence[float] | None = None):
         self.population = population
         self.elite_fraction = elite_fraction
         self.smoothing = smoothing
         self.distribution = distribution
         self.components = components
+        self.restarts = restarts
+        self.patience = patience
         self.bounding = bounding
         self.penalty = penalty
         self.weights = weights
 
     def start(self, problem: Problem) -> None:
         super().start(problem)
-        positive_int("population", self.population, 2)
+        if self.population is not None:
+            positive_int("population", self.population, 2)
+        if self.restarts is not None:
+            positive_int("restarts", self.restarts, 0)
+        if self.patience is not None:
+            positive_int("patience", self.patience)
         choice("distribution", self.distribution, DISTRIBUTIONS)
         if not 0 < float(self.elite_fraction) <= 1:
             raise ConfigError(f"elite_fraction must be in (0, 1], got {self.elite_fraction}")
         if not 0 < float(self.smoothing) <= 1:
             raise ConfigError(f"smoothing must be in (0, 1], got {self.smoothing}")
-        k = 1 if self.distribution == "gaussian" else positive_int("components", self.components)
+        if self.distribution == "mixture":
+            positive_int("components", self.components)
+        self.run = 0
+        self.size = self.base_size()
+        self._fresh()
+
+    def base_size(self) -> int:
+        return int(self.population) if self.population is not None \
+            else default_population(self.space.dim)
+
+    def _fresh(self) -> None:
+        """A new run: uniform first generation, broad distribution."""
+        k = 1 if self.distribution == "gaussian" else int(self.components)
         d = self.space.dim
         self.means = np.full((k, d), 0.5) if k == 1 else self.rng.uniform(size=(k, d))
         self.covs = np.repeat(np.eye(d)[None] / 12.0, k, axis=0)
         self.mix = np.full(k, 1.0 / k)
         self.generation = 0
+        self.run_best = float("inf")
+        self.stale = 0
+        self.scale = 1.0                      # adaptive variance scaling factor
+        self.shift = np.zeros(d)              # anticipated mean shift
 
     def sample_size(self) -> int:
-        return int(self.population)
+        return int(self.size)
 
     def n_elite(self, n: int) -> int:
         return min(n, max(2, int(round(float(self.elite_fraction) * n))))
@@ -90,11 +140,15 @@ class CrossEntropy(VectorOptimizer):
         u = np.empty((n, d))
         for k in range(len(self.mix)):
             rows = comp == k
-            u[rows] = self.means[k] + z[rows] @ _factor(self.covs[k]).T
+            u[rows] = self.means[k] + np.sqrt(float(self.scale)) * z[rows] @ _factor(self.covs[k]).T
+        if len(self.mix) == 1 and n > 2:
+            # anticipated mean shift: move some samples further along the mean's last moves
+            moved = max(1, int(0.5 * self.n_elite(n)))
+            u[n - moved:] += AMS_STEP * np.sqrt(float(self.scale)) * self.shift
         return from_unit(self.space, u)
 
     def fit(self, elites: np.ndarray) -> None:
-        """Refit the distribution to the elite points (unit cube) and smooth it."""
+        """Refit the distribution to the elite points (unit cube, best first) and smooth it."""
         a = float(self.smoothing)
         k, d = self.means.shape
         if k == 1:
@@ -114,6 +168,8 @@ class CrossEntropy(VectorOptimizer):
             mix = resp.sum(axis=0) / len(elites)
             if k > 1:
                 resp = self._responsibilities(elites, means, covs + np.eye(d) * 1e-12, mix)
+        if self.generation > 0 and k == 1:
+            self.shift = 0.1 * self.shift + 0.9 * (a * (means[0] - self.means[0]))
         self.means = a * means + (1 - a) * self.means
         self.covs = a * covs + (1 - a) * self.covs
         self.mix = a * mix + (1 - a) * self.mix
@@ -128,8 +184,43 @@ class CrossEntropy(VectorOptimizer):
         p = np.exp(logp)
         return p / p.sum(axis=1, keepdims=True)
 
+    def _patience(self) -> int:
+        return 25 + self.space.dim if self.patience is None else int(self.patience)
+
+    def track(self, losses: np.ndarray, points: np.ndarray) -> None:
+        """Adaptive variance scaling (Grahl, Bosman & Rothlauf 2006; Bosman, Grahl & Thierens
+        2008): widen the distribution while improvements land far from the mean, narrow it
+        after ``patience`` generations without improvement, restart when it has collapsed or
+        stalled. ``points``: this generation's samples (unit cube), before the refit."""
+        best, previous = float(losses.min()), float(self.run_best)
+        if best < previous and (not np.isfinite(previous)
+                                or previous - best > 1e-12 * max(1.0, abs(previous))):
+            better = points[losses < previous].mean(axis=0)
+            std = np.sqrt(np.maximum(np.diagonal(self.old_cov), 1e-300) * float(self.scale))
+            ratio = float(np.max(np.abs(better - self.old_mean) / std))
+            self.run_best, self.stale = best, 0
+            self.scale = max(1.0, float(self.scale))
+            if ratio > 1.0:
+                self.scale = float(self.scale) / SCALE_DOWN
+        else:
+            if float(self.scale) <= 1.0:
+                self.stale = int(self.stale) + 1
+            if float(self.scale) > 1.0 or int(self.stale) >= self._patience():
+                self.scale = float(self.scale) * SCALE_DOWN
+            if float(self.scale) < 1.0 and int(self.stale) < self._patience():
+                self.scale = 1.0
+        spread = float(np.sqrt(float(self.scale) * max(np.max(np.diagonal(c)) for c in self.covs)))
+        if spread < COLLAPSED or int(self.stale) >= 3 * self._patience():
+            if self.restarts is None or int(self.run) < int(self.restarts):
+                self.run = int(self.run) + 1
+                self.size = 2 * int(self.size)
+                self._fresh()
+
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
+        points = to_unit(self.space, vectors)
+        self.old_mean, self.old_cov = self.means[0].copy(), self.covs[0].copy()
         order = np.argsort(losses, kind="stable")[:self.n_elite(len(losses))]
-        self.fit(to_unit(self.space, vectors[order]))
-        self.generation += 1
+        self.fit(points[order])
+        self.generation = int(self.generation) + 1
+        self.track(losses, points)

@@ -1,4 +1,4 @@
-"""FACE: the fully adaptive cross-entropy method (population size grows when stuck)."""
+"""FACE: the fully adaptive cross-entropy method (sample size grows when stuck)."""
 
 from __future__ import annotations
 
@@ -9,32 +9,42 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem
-from .cross_entropy import CrossEntropy
+from .cross_entropy import CrossEntropy, default_population
 from .utils import positive_int, to_unit
 
 
 class FACE(CrossEntropy):
     """Fully adaptive cross-entropy (Botev & Kroese 2004): the cross-entropy method with a
-    fixed number of elites and a sample size between ``population`` and ``max_population``.
-    When a generation improves on the best loss seen so far, the distribution is refitted to
-    its elites and the sample size returns to ``population``; otherwise the distribution is
-    kept and the sample size is multiplied by ``growth``. A generation that reaches
-    ``max_population`` without improving refits anyway, so the search moves on.
+    sample size between ``population`` and ``max_population``. When a generation improves on
+    the best loss of the run or the elite threshold (the worst elite's loss) of the previous
+    generation, the distribution is refitted to its elites and the sample size
+    returns to ``population``; otherwise the distribution is kept and the sample size is
+    multiplied by ``growth``. A generation that reaches ``max_population`` without improving
+    refits anyway, so the search moves on.
 
-    Hyper-parameters (defaults): ``population`` (minimum sample size, 32); ``max_population``
-    (None: 8 times population); ``growth`` (2.0); ``elite`` count (8, at most the sample
-    size); ``smoothing`` (0.7);
-    ``distribution`` ("gaussian" or "mixture"); ``components`` (3); ``bounding`` ("clip");
-    ``penalty`` (None: worse than the worst); ``weights`` (None).
+    It shares the cross-entropy method's guards against collapse (covariance estimated around
+    the previous mean, restart with twice the population when the spread falls below 1e-10 of
+    the range or the run stalls; see :class:`CrossEntropy`). The number of elites is a
+    fraction of the sample size (``elite``: None gives a fifth, at least 2), so it scales with
+    the dimension through the default population of 8 d; the former fixed default of 8 elites
+    was below d at d >= 9 and made the covariance singular.
+
+    Hyper-parameters (defaults): ``population`` (minimum sample size; None: max(32, 8 d));
+    ``max_population`` (None: 4 times population); ``growth`` (2.0); ``elite`` count (None: a
+    fifth of the sample size); ``smoothing`` (0.7); ``distribution`` ("gaussian" or
+    "mixture"); ``components`` (3); ``centred`` ("previous" or "elites"); ``restarts`` (None:
+    unlimited); ``patience`` (None); ``bounding`` ("clip"); ``penalty`` (None: worse than the
+    worst); ``weights`` (None).
     """
 
-    state_attributes: ClassVar[tuple[str, ...]] = CrossEntropy.state_attributes + ("size", "best")
-    elite_fraction = 1.0  # unused: FACE keeps a fixed number of elites (``elite``)
+    state_attributes: ClassVar[tuple[str, ...]] = CrossEntropy.state_attributes + ("floor", "gamma")
 
-    def __init__(self, population: int = 32, max_population: int | None = None,
-                 growth: float = 2.0, elite: int = 8, smoothing: float = 0.7,
-                 distribution: str = "gaussian", components: int = 3, bounding: str = "clip",
-                 penalty: float | None = None, weights: Sequence[float] | None = None):
+    def __init__(self, population: int | None = None, max_population: int | None = None,
+                 growth: float = 2.0, elite: int | None = None, smoothing: float = 0.7,
+                 distribution: str = "gaussian", components: int = 3,
+                 restarts: int | None = None, patience: int | None = None,
+                 bounding: str = "clip", penalty: float | None = None,
+                 weights: Sequence[float] | None = None):
         self.population = population
         self.max_population = max_population
         self.growth = growth
@@ -42,40 +52,57 @@ class FACE(CrossEntropy):
         self.smoothing = smoothing
         self.distribution = distribution
         self.components = components
+        self.restarts = restarts
+        self.patience = patience
         self.bounding = bounding
         self.penalty = penalty
         self.weights = weights
 
+    elite_fraction = 0.35
+
     def start(self, problem: Problem) -> None:
         super().start(problem)
-        positive_int("elite", self.elite, 2)
+        if self.elite is not None:
+            positive_int("elite", self.elite, 2)
         if self.max_population is not None and positive_int(
-                "max_population", self.max_population, 2) < int(self.population):
+                "max_population", self.max_population, 2) < self.base_size():
             raise ConfigError("max_population must be at least population")
         if float(self.growth) <= 1:
             raise ConfigError(f"growth must be above 1, got {self.growth}")
-        self.size = int(self.population)
-        self.best = float("inf")
+        self.floor = int(self.size)
+        self.gamma = float("inf")
+
+    def base_size(self) -> int:
+        return int(self.population) if self.population is not None \
+            else default_population(self.space.dim)
 
     def largest(self) -> int:
-        return 8 * int(self.population) if self.max_population is None else int(self.max_population)
-
-    def sample_size(self) -> int:
-        return int(self.size)
+        return 4 * int(self.floor) if self.max_population is None \
+            else max(int(self.max_population), int(self.floor))
 
     def n_elite(self, n: int) -> int:
+        if self.elite is None:
+            return super().n_elite(n)
         return min(n, int(self.elite))
 
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
-        improved = bool(losses.min() < self.best)
+        points = to_unit(self.space, vectors)
+        self.old_mean, self.old_cov = self.means[0].copy(), self.covs[0].copy()
+        order = np.argsort(losses, kind="stable")[:self.n_elite(len(losses))]
+        gamma = float(losses[order[-1]])
+        improved = bool(losses.min() < float(self.run_best) or gamma < float(self.gamma))
+        self.gamma = gamma
         at_max = int(self.size) >= self.largest()
         if improved or at_max:
-            order = np.argsort(losses, kind="stable")[:self.n_elite(len(losses))]
-            self.fit(to_unit(self.space, vectors[order]))
-            self.generation += 1
-        if improved:
-            self.best = float(losses.min())
-            self.size = int(self.population)
+            self.fit(points[order])
+            self.generation = int(self.generation) + 1
+        run = int(self.run)
+        self.track(losses, points)
+        if int(self.run) != run:       # restarted: the sample size floor doubles
+            self.floor = int(self.size)
+            self.gamma = float("inf")
+        elif improved:
+            self.size = int(self.floor)
         else:
-            self.size = min(self.largest(), int(np.ceil(self.size * float(self.growth))))
+            self.size = min(self.largest(), int(np.ceil(int(self.size) * float(self.growth))))

@@ -9,31 +9,38 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem, VectorOptimizer
-from .annealing import initial_temperature, metropolis
+from .annealing import adapt_steps, initial_temperature, metropolis
 from .utils import from_unit, positive_int, to_unit
 
 
 class ParallelTempering(VectorOptimizer):
     """Parallel tempering / replica exchange (Swendsen & Wang 1986; Geyer 1991;
-    Earl & Deem 2005): ``population`` Metropolis chains at fixed temperatures on a geometric
-    ladder from ``t_max * t_ratio`` (coldest) to ``t_max`` (hottest). Hotter chains take larger
-    steps (geometric from ``step_min`` to ``step_max``). After each generation's Metropolis
-    moves, neighbouring chains (even pairs, then odd pairs on alternate generations) swap
-    their states with probability ``min(1, exp((1/T_i - 1/T_j) (E_i - E_j)))``. Works in the
-    unit cube of the space's bounds.
+    Earl & Deem 2005): ``population`` Metropolis chains at fixed temperatures: the coldest at
+    temperature 0 (it accepts improvements only), the others on a geometric ladder from
+    ``t_max * t_ratio`` to ``t_max`` (hottest). After each generation's Metropolis moves,
+    neighbouring chains (even pairs, then odd pairs on alternate generations) swap their states
+    with probability ``min(1, exp((1/T_i - 1/T_j) (E_i - E_j)))``: the cold chain takes over
+    any better state a hotter one found. Works in the unit cube of the space's bounds.
+
+    Each chain adapts its step size by the 1/5th success rule (starting geometric from
+    ``step_min`` to ``step_max``, coldest smallest). The former fixed steps (smallest 0.005
+    of the range) and a coldest temperature of 1e-4 of the initial loss spread kept the cold
+    chain from resolving anything finer, so on COCO's bbob suite at d = 20 it reached few
+    targets beyond random search's; with a greedy, step-adapting cold chain it converges like
+    a (1+1)-ES fed by the hot chains.
 
     Hyper-parameters (defaults): ``population`` (number of chains, 8); ``t_max`` hottest
     temperature in loss units (None: the std of the first generation's losses); ``t_ratio``
-    coldest / hottest temperature (1e-4); ``step_min`` (0.005) and ``step_max`` (0.2) step
-    stds as fractions of each range; ``bounding`` ("clip"); ``penalty`` (None: worse than the
-    worst); ``weights`` (None).
+    coldest non-zero / hottest temperature (1e-3); ``step_min`` (0.01) and ``step_max`` (0.2)
+    initial step stds as fractions of each range; ``bounding`` ("clip"); ``penalty`` (None:
+    worse than the worst); ``weights`` (None).
     """
 
     state_attributes: ClassVar[tuple[str, ...]] = ("current", "current_losses", "proposals",
-                                                   "k", "t_hot")
+                                                   "k", "t_hot", "steps")
 
-    def __init__(self, population: int = 8, t_max: float | None = None, t_ratio: float = 1e-4,
-                 step_min: float = 0.005, step_max: float = 0.2, bounding: str = "clip",
+    def __init__(self, population: int = 8, t_max: float | None = None, t_ratio: float = 1e-3,
+                 step_min: float = 0.01, step_max: float = 0.2, bounding: str = "clip",
                  penalty: float | None = None, weights: Sequence[float] | None = None):
         self.population = population
         self.t_max = t_max
@@ -57,19 +64,23 @@ class ParallelTempering(VectorOptimizer):
         self.proposals = self.rng.uniform(size=(n, d))
         self.k = 0
         self.t_hot = None if self.t_max is None else float(self.t_max)
+        self.steps = self._ladder(float(self.step_min), float(self.step_max))
 
     def _ladder(self, low: float, high: float) -> np.ndarray:
         n = int(self.population)
-        return low * (high / low) ** (np.arange(n) / (n - 1))
+        return low * (high / low) ** (np.arange(n) / max(n - 1, 1))
 
     def temperatures(self) -> np.ndarray:
+        """0 for the coldest chain, then geometric up to the hottest."""
         assert self.t_hot is not None, "the hottest temperature is set by the first tell()"
-        return self._ladder(float(self.t_hot) * float(self.t_ratio), float(self.t_hot))
+        n, hot = int(self.population), float(self.t_hot)
+        low = hot * float(self.t_ratio)
+        ladder = low * (hot / low) ** (np.arange(n - 1) / max(n - 2, 1))
+        return np.concatenate([[0.0], ladder])
 
     def ask_vectors(self) -> np.ndarray:
         if len(self.current):
-            steps = self._ladder(float(self.step_min), float(self.step_max))
-            self.proposals = self.current + steps[:, None] * self.rng.standard_normal(
+            self.proposals = self.current + self.steps[:, None] * self.rng.standard_normal(
                 self.current.shape)
         return from_unit(self.space, self.proposals)
 
@@ -84,6 +95,8 @@ class ParallelTempering(VectorOptimizer):
                 self.t_hot = initial_temperature(losses)
             return
         temps = self.temperatures()
+        self.steps = adapt_steps(np.asarray(self.steps, dtype=float),
+                                 losses < self.current_losses, self.space.dim)
         accept = metropolis(self.rng, self.current_losses, losses, temps)
         self.current = np.where(accept[:, None], points, self.current)
         self.current_losses = np.where(accept, losses, self.current_losses)
@@ -94,8 +107,9 @@ class ParallelTempering(VectorOptimizer):
         i = np.arange(int(self.k) % 2, len(temps) - 1, 2)
         j = i + 1
         e = self.current_losses
-        with np.errstate(over="ignore"):
-            prob = np.exp(np.minimum(0.0, (1 / temps[i] - 1 / temps[j]) * (e[i] - e[j])))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            inverse = 1 / temps
+            prob = np.nan_to_num(np.exp(np.minimum(0.0, (inverse[i] - inverse[j]) * (e[i] - e[j]))))
         swap = self.rng.uniform(size=len(i)) < prob
         a, b = i[swap], j[swap]
         self.current[[*a, *b]] = self.current[[*b, *a]]
