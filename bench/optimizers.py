@@ -46,7 +46,7 @@ import time
 import warnings
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -81,16 +81,25 @@ LIMITS = {"optuna-cma": ((100,), (5, 10), "optuna's per-trial cost grows with th
                          "(~10 ms per trial after 1,000 trials): run at 100·d, d = 5 and 10 only")}
 
 
+def split_suite(method: str) -> tuple[str, str]:
+    """``"bbob-mixint/cmaes"`` -> ("bbob-mixint", "cmaes"); no prefix: bbob."""
+    suite, _, name = method.rpartition("/")
+    return suite or "bbob", name
+
+
 def label(method: str) -> str:
-    return LABELS.get(method, f"l2l {method}")
+    suite, name = split_suite(method)
+    text = LABELS.get(name, f"l2l {name}")
+    return text if suite == "bbob" else f"{text} [{suite}]"
 
 
 def base(method: str) -> str:
-    return method.split(":")[0]
+    return split_suite(method)[1].split(":")[0]
 
 
 def kwargs_of(method: str) -> dict[str, Any]:
     """``name:key=value,...`` -> keyword arguments (values parsed as JSON, else strings)."""
+    method = split_suite(method)[1]
     if ":" not in method:
         return {}
     out = {}
@@ -104,6 +113,7 @@ def kwargs_of(method: str) -> dict[str, Any]:
 
 
 def code_version(method: str) -> str:
+    method = split_suite(method)[1]
     if base(method) in {base(m) for m in OURS}:
         import l2l.optimizers
 
@@ -121,16 +131,21 @@ def code_version(method: str) -> str:
 
 
 # -- one run --------------------------------------------------------------------------------
-_PROBLEMS: dict[tuple[int, int, int], Any] = {}
+_PROBLEMS: dict[tuple[str, int, int, int], Any] = {}
+#: the suites: COCO's bbob, its mixed-integer variant, and bbob with multiplicative Gaussian
+#: noise applied by this script (``NOISE``), judged on the noise-free values
+SUITES = ("bbob", "bbob-mixint", "bbob-noise")
+NOISE = 1.0
 
 
-def coco_problem(f: int, d: int, i: int) -> tuple[Any, float]:
+def coco_problem(suite_name: str, f: int, d: int, i: int) -> tuple[Any, float]:
     """The cocoex problem and its optimal value (evaluated at the optimum cocoex reports)."""
     import cocoex
 
-    key = (f, d, i)
+    key = (suite_name, f, d, i)
     if key not in _PROBLEMS:
-        suite = cocoex.Suite("bbob", f"instances:{i}", f"dimensions:{d} function_indices:{f}")
+        name = "bbob-mixint" if suite_name == "bbob-mixint" else "bbob"
+        suite = cocoex.Suite(name, f"instances:{i}", f"dimensions:{d} function_indices:{f}")
         problem = suite.get_problem_by_function_dimension_instance(f, d, i)
         with tempfile.TemporaryDirectory() as tmp:
             here = os.getcwd()
@@ -150,27 +165,39 @@ class Budget(Exception):
 
 
 class Recorder:
-    """The objective handed to a method: records every value, stops at the budget."""
+    """The objective handed to a method: records every (noise-free) value, stops at the
+    budget. Integer variables (the first ``integers``) are rounded, as ``l2l.Int`` does; with
+    ``noise`` the method sees ``f_opt + (f - f_opt) exp(noise N(0, 1))``."""
 
-    def __init__(self, problem: Any, budget: int):
+    def __init__(self, problem: Any, budget: int, fopt: float, integers: int = 0,
+                 noise: float = 0.0, seed: int = 0):
         self.problem, self.budget, self.values = problem, budget, []
+        self.fopt, self.integers, self.noise = fopt, integers, noise
+        self.rng = np.random.default_rng([seed, 7])
 
     def __call__(self, x: Any) -> float:
         if len(self.values) >= self.budget:
             raise Budget
-        value = float(self.problem(np.asarray(x, dtype=float)))
+        x = np.array(x, dtype=float)
+        x[:self.integers] = np.rint(x[:self.integers])
+        value = float(self.problem(x))
         self.values.append(value)
+        if self.noise:
+            return self.fopt + (value - self.fopt) * float(np.exp(self.noise * self.rng.normal()))
         return value
 
 
 def run_ours(method: str, rec: Recorder, d: int, seed: int) -> None:
-    from l2l import Evaluation, Float, Objectives, Problem, Space, build
+    from l2l import Evaluation, Float, Int, Objectives, Problem, Space, build
 
     kwargs = kwargs_of(method)
     if base(method) == "auto":
         kwargs.setdefault("budget", rec.budget)
+        kwargs.setdefault("noisy", bool(rec.noise))
     opt = build("optimizer", base(method), **kwargs)
-    space = Space([Float("x", -5.0, 5.0, shape=d)])
+    low, high = rec.problem.lower_bounds, rec.problem.upper_bounds
+    space = Space([*(Int(f"i{k}", low[k], high[k]) for k in range(rec.integers)),
+                   Float("x", -5.0, 5.0, shape=d - rec.integers)])
     opt.start(Problem(space, Objectives(), seed))
     ok = Evaluation(fitness=(0.0,))
     while len(rec.values) < rec.budget:
@@ -187,9 +214,11 @@ def run_ours(method: str, rec: Recorder, d: int, seed: int) -> None:
 def run_pycma(method: str, rec: Recorder, d: int, seed: int) -> None:
     import cma
 
-    x0 = np.random.default_rng(seed).uniform(-4, 4, d)
+    low, high = rec.problem.lower_bounds, rec.problem.upper_bounds
+    x0 = low + (high - low) * np.random.default_rng(seed).uniform(0.1, 0.9, d)
     restarts = {"pycma": 0, "pycma-ipop": 9, "pycma-bipop": 9}[method]
-    opts = {"bounds": [-5, 5], "maxfevals": rec.budget, "verbose": -9, "seed": seed + 1}
+    opts = {"bounds": [list(low), list(high)], "maxfevals": rec.budget, "verbose": -9,
+            "seed": seed + 1, "CMA_stds": list((high - low) / 10)}
     try:
         cma.fmin2(rec, x0, 2.0, opts, restarts=restarts, bipop=method == "pycma-bipop")
     except Budget:
@@ -200,10 +229,11 @@ def run_cmaes_lib(rec: Recorder, d: int, seed: int) -> None:
     from cmaes import CMA
 
     rng = np.random.default_rng(seed)
-    bounds = np.tile([-5.0, 5.0], (d, 1))
+    bounds = np.stack([rec.problem.lower_bounds, rec.problem.upper_bounds], axis=1)
     popsize = None
     for restart in range(10):
-        opt = CMA(mean=rng.uniform(-4, 4, d), sigma=2.0, bounds=bounds, seed=seed + restart,
+        opt = CMA(mean=rng.uniform(bounds[:, 0] * 0.8, bounds[:, 1] * 0.8), sigma=2.0,
+                  bounds=bounds, seed=seed + restart,
                   population_size=popsize)
         popsize = opt.population_size * 2
         while not opt.should_stop():
@@ -235,13 +265,16 @@ def run_optuna(rec: Recorder, d: int, seed: int) -> None:
 
 
 def one_run(task: tuple[str, int, int, int, int]) -> tuple[tuple, dict]:
-    """Run ``method`` on bbob f``f`` in ``d`` dims, instance ``i``, for ``budget`` evaluations:
-    the evaluations at which each target was first reached (-1: never)."""
-    method, f, d, i, budget = task
+    """Run ``method`` (``suite/name`` for a suite other than bbob) on the suite's f``f`` in
+    ``d`` dims, instance ``i``, for ``budget`` evaluations: the evaluations at which each
+    target was first reached (-1: never)."""
+    full, f, d, i, budget = task
+    suite, method = split_suite(full)
     warnings.filterwarnings("ignore")
-    problem, fopt = coco_problem(f, d, i)
-    rec = Recorder(problem, budget)
+    problem, fopt = coco_problem(suite, f, d, i)
     seed = 10_000 * d + 100 * f + i
+    rec = Recorder(problem, budget, fopt, problem.number_of_integer_variables,
+                   NOISE if suite == "bbob-noise" else 0.0, seed)
     t0 = time.process_time()
     error = None
     try:
@@ -277,8 +310,9 @@ def load_cache() -> dict:
 
 
 def budgets_of(method: str, d: int) -> tuple[int, ...]:
+    method = split_suite(method)[1]
     factors = LIMITS.get(method, ((1000,), DIMS, ""))[0]
-    if method in BUDGETED:
+    if base(method) in BUDGETED:
         return tuple(sorted({100 * d, 1000 * d} & {k * d for k in factors}))
     return (max(factors) * d,)
 
@@ -289,7 +323,7 @@ def tasks_for(methods: list[str], dims: list[int], instances: list[int],
     for method in methods:
         version = code_version(method)
         for d in dims:
-            if d not in LIMITS.get(method, ((), DIMS, ""))[1]:
+            if d not in LIMITS.get(split_suite(method)[1], ((), DIMS, ""))[1]:
                 continue
             for budget in budgets_of(method, d):
                 for f in FUNCTIONS:
@@ -334,21 +368,24 @@ def run(methods: list[str], dims: list[int], instances: list[int], processes: in
 # -- the report -----------------------------------------------------------------------------
 def collect(cache: dict, method: str, d: int, budget_factor: int,
             instances: list[int]) -> dict[tuple[int, int], dict] | None:
-    """(f, i) -> run record for ``method`` at ``d`` judged at ``budget_factor``·d, or None if
-    any run is missing."""
+    """(f, i) -> run record for ``method`` at ``d`` judged at ``budget_factor``·d, over the
+    instances whose 24 runs are all in the cache (None if there is none)."""
     version = code_version(method)
     budget = budget_factor * d
-    run_budget = budget if method in BUDGETED else max(budgets_of(method, d))
+    run_budget = budget if base(method) in BUDGETED else max(budgets_of(method, d))
     if budget > run_budget:
         return None
     out = {}
-    for f in FUNCTIONS:
-        for i in instances:
-            record = cache["runs"].get(key(method, f, d, i, run_budget, version))
-            if record is None:
-                return None
-            out[(f, i)] = record
-    return out
+    for i in instances:
+        records = {(f, i): cache["runs"].get(key(method, f, d, i, run_budget, version))
+                   for f in FUNCTIONS}
+        if all(r is not None for r in records.values()):
+            out.update(records)
+    return out or None
+
+
+def n_instances(records: dict) -> int:
+    return len({i for _, i in records})
 
 
 def reached(records: dict[tuple[int, int], dict], budget: int) -> np.ndarray:
@@ -402,16 +439,41 @@ def ecdf_plot(cache: dict, methods: list[str], dims: list[int], instances: list[
     fig.savefig(path, dpi=80)
 
 
+def best_per_budget(cache: dict, methods: list[str], dims: list[int],
+                    instances: list[int]) -> list[str]:
+    """Which of our (anytime) optimizers reaches most targets at each budget: the table
+    behind ``auto``'s choice."""
+    factors = (10, 30, 100, 300, 1000)
+    lines = ["## The best l2l optimizer at each budget (behind `auto`)", "",
+             "| d | " + " | ".join(f"{k}·d" for k in factors) + " |",
+             "|---|" + "---|" * len(factors)]
+    for d in dims:
+        cells = []
+        for k in factors:
+            scored = []
+            for m in methods:
+                records = collect(cache, m, d, 1000, instances)
+                if records is not None:
+                    scored.append((score(records, k * d)[0], m))
+            scored.sort(reverse=True)
+            cells.append(", ".join(f"{m} {v:.3f}" for v, m in scored[:3]) or "—")
+        lines.append(f"| {d} | " + " | ".join(cells) + " |")
+    return lines + ["", "(the three best of l2l's optimizers by targets reached at that "
+                    "budget, from the same runs as above)", ""]
+
+
 def report(methods: list[str], dims: list[int], instances: list[int], command: str) -> None:
     cache = load_cache()
-    present = [m for m in methods if any(collect(cache, m, d, b, instances)
-                                         for d in dims for b in (100, 1000))]
+    available = [m for m in methods if any(collect(cache, m, d, b, instances)
+                                           for d in dims for b in (100, 1000))]
+    present = [m for m in available if split_suite(m)[0] == "bbob"]
+    variants = [m for m in available if split_suite(m)[0] != "bbob"]
     lines = ["# Optimizers on COCO's bbob suite", "",
              f"Command: `{command}` (accumulated over the sessions below; "
              "`python bench/optimizers.py --report` rewrites this file from the cache).", "",
              (__doc__ or "").split("\n\n")[1].replace("\n", " "), "",
              (__doc__ or "").split("\n\n")[2].replace("\n", " "), ""]
-    for name, (_, dims_ok, why) in LIMITS.items():
+    for name, (_, _, why) in LIMITS.items():
         lines.append(f"- {label(name)}: {why}.")
     lines += ["", "## Aggregate: fraction of targets reached (mean ± SE over instances)", "",
               "| method | " + " | ".join(f"d={d} 100·d | d={d} 1000·d" for d in dims) + " |",
@@ -429,6 +491,8 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
                 scores[(m, d, factor)] = score(records, factor * d)
                 errors = [r["error"] for r in records.values() if r["error"]]
                 text = cell(scores[(m, d, factor)])
+                if n_instances(records) < len(instances):
+                    text += f" ({n_instances(records)} inst.)"
                 if errors:
                     text += f" ({len(errors)}/{len(records)} runs failed)"
                     failures.append(f"{label(m)} d={d} {factor}·d: {len(errors)} of "
@@ -447,6 +511,11 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
                 peer = collect(cache, ref, d, factor, instances)
                 if ours is None or peer is None:
                     continue
+                common = sorted({i for _, i in ours} & {i for _, i in peer})
+                if not common:
+                    continue
+                ours = {k: v for k, v in ours.items() if k[1] in common}
+                peer = {k: v for k, v in peer.items() if k[1] in common}
                 a = reached(ours, factor * d).mean(axis=(0, 2))
                 b = reached(peer, factor * d).mean(axis=(0, 2))
                 ratio = a.mean() / b.mean()
@@ -455,10 +524,10 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
                 se = ratio * np.sqrt(cov[0, 0] / a.mean() ** 2 + cov[1, 1] / b.mean() ** 2
                                      - 2 * cov[0, 1] / (a.mean() * b.mean()))
                 lines.append(f"| {d} | {factor}·d | {a.mean():.3f} | {b.mean():.3f} | "
-                             f"{ratio:.3f} ± {se:.3f} |")
+                             f"{ratio:.3f} ± {se:.3f} (instances {common}) |")
                 if factor == 1000:
                     rows.append({"what": f"bbob f1-24 targets reached at 1000·d, d={d} "
-                                         f"(instances {instances[0]}-{instances[-1]})",
+                                         f"(instances {common[0]}-{common[-1]})",
                                  "l2l": f"cmaes {a.mean():.3f} ({ratio:.2f}× pycma IPOP)",
                                  "reference": f"pycma IPOP {b.mean():.3f} (same run)"})
         lines.append("")
@@ -485,6 +554,25 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
             vals = [score(collect(cache, m, d, 1000, instances), 1000 * d, (f,))[0]  # type: ignore[arg-type]
                     for m in cols]
             lines.append(f"| f{f} | " + " | ".join(f"{v:.2f}" for v in vals) + " |")
+        lines.append("")
+    lines += best_per_budget(cache, [m for m in present if base(m) in {base(o) for o in OURS}
+                                     and base(m) not in BUDGETED], dims, instances)
+    if variants:
+        lines += ["## Variants of the suite (for `auto`'s choices): targets reached, mean ± SE",
+                  "", "bbob-mixint: COCO's mixed-integer suite (80 % of the variables integer, "
+                  "rounded as `l2l.Int` does). bbob-noise: bbob with the value a method sees "
+                  f"multiplied by exp({NOISE:g} N(0, 1)) around f_opt (severe multiplicative "
+                  "noise), targets judged on the noise-free value.", "",
+                  "| method | " + " | ".join(f"d={d} 100·d | d={d} 1000·d" for d in dims) + " |",
+                  "|---|" + "---|---|" * len(dims)]
+        for m in variants:
+            cells = []
+            for d in dims:
+                for factor in (100, 1000):
+                    records = collect(cache, m, d, factor, instances)
+                    cells.append("not run" if records is None else
+                                 cell(score(records, factor * d)))
+            lines.append(f"| {label(m)} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Sessions", ""]
     for s in cache["sessions"]:
@@ -522,9 +610,7 @@ def main() -> None:
         instances = list(range(int(lo), int(hi) + 1)) if hi else \
             [int(x) for x in args.instances.split(",")]
     if args.methods:
-        sep = ";" if ";" in args.methods else ","
-        methods = args.methods.split(sep) if sep == ";" or ":" not in args.methods \
-            else [args.methods]
+        methods = args.methods.split(";" if ";" in args.methods else ",")
     if args.dims:
         dims = [int(x) for x in args.dims.split(",")]
     command = "python bench/optimizers.py " + " ".join(sys.argv[1:])

@@ -14,7 +14,7 @@ from l2l.testing import check_optimizer
 from l2l.testing.optimizer import LinearFit
 
 NAMES = sorted(get_plugins().names("optimizers"))
-EXPECTED = {"random", "ga", "ce", "face", "es", "nes", "gd", "sa", "pt", "gs", "enkf", "cmaes"}
+EXPECTED = {"random", "ga", "ce", "face", "es", "nes", "gd", "sa", "pt", "gs", "enkf", "cmaes", "auto"}
 
 VARIANTS = [
     ("ga", {"selection": "nsga2"}), ("ga", {"crossover": "uniform", "elite": 0}),

@@ -9,6 +9,7 @@ from .plugins import Registry
 @hookimpl
 def l2l_register_optimizers(registry: Registry) -> None:
     from .optimizers.annealing import SimulatedAnnealing
+    from .optimizers.auto import Auto
     from .optimizers.cmaes import CMAES
     from .optimizers.cross_entropy import CrossEntropy
     from .optimizers.enkf import EnsembleKalmanFilter
@@ -33,6 +34,7 @@ def l2l_register_optimizers(registry: Registry) -> None:
     registry.add("gs", GridSearch)
     registry.add("enkf", EnsembleKalmanFilter)
     registry.add("cmaes", CMAES)
+    registry.add("auto", Auto)
 
 
 @hookimpl

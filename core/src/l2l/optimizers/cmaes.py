@@ -186,7 +186,10 @@ class CMAES(VectorOptimizer):
         if self.gen - int(self.eigen_gen) >= st.eigen_every:
             self.cov = (self.cov + self.cov.T) / 2
             values, vectors = np.linalg.eigh(self.cov)
-            self.scales = np.sqrt(np.maximum(values, 1e-300))
+            if values.min() <= 0:   # the negative weights overshot: repair definiteness
+                values = np.maximum(values, 1e-20 * max(float(values.max()), 1e-300))
+                self.cov = (vectors * values) @ vectors.T
+            self.scales = np.sqrt(values)
             self.basis = vectors
             self.eigen_gen = self.gen
         # flat fitness: most of the population shares the best value, so widen the search
@@ -211,7 +214,7 @@ class CMAES(VectorOptimizer):
         axis = self.basis[:, gen % d] * self.scales[gen % d]
         if np.all(self.mean == self.mean + 0.1 * sigma * axis):
             return "noeffectaxis"
-        if np.any(self.mean == self.mean + 0.2 * sigma * np.sqrt(np.diag(self.cov))):
+        if np.any(self.mean == self.mean + 0.2 * sigma * np.sqrt(np.maximum(np.diag(self.cov), 0.0))):
             return "noeffectcoord"
         if sigma * float(self.scales.max()) > 1e4:
             return "tolupsigma"

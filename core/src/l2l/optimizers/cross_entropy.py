@@ -71,7 +71,8 @@ class CrossEntropy(VectorOptimizer):
     """
 
     state_attributes: ClassVar[tuple[str, ...]] = ("means", "covs", "mix", "generation", "run",
-                                                   "run_best", "stale", "size", "scale", "shift")
+                                                   "run_best", "stale", "size", "scale", "shift",
+                                                   "samples")
 
     def __init__(self, population: int | None = None, elite_fraction: float = 0.35,
                  smoothing: float = 0.7, distribution: str = "gaussian", components: int = 3,
@@ -122,6 +123,7 @@ class CrossEntropy(VectorOptimizer):
         self.generation = 0
         self.run_best = float("inf")
         self.stale = 0
+        self.samples = np.zeros((0, d))       # the last samples, before bounding
         self.scale = 1.0                      # adaptive variance scaling factor
         self.shift = np.zeros(d)              # anticipated mean shift
 
@@ -134,7 +136,8 @@ class CrossEntropy(VectorOptimizer):
     def ask_vectors(self) -> np.ndarray:
         n, d = self.sample_size(), self.space.dim
         if self.generation == 0:
-            return self.space.sample_vectors(self.rng, n)
+            self.samples = self.rng.uniform(size=(n, d))
+            return from_unit(self.space, self.samples)
         comp = self.rng.choice(len(self.mix), size=n, p=self.mix / self.mix.sum())
         z = self.rng.standard_normal((n, d))
         u = np.empty((n, d))
@@ -145,6 +148,7 @@ class CrossEntropy(VectorOptimizer):
             # anticipated mean shift: move some samples further along the mean's last moves
             moved = max(1, int(0.5 * self.n_elite(n)))
             u[n - moved:] += AMS_STEP * np.sqrt(float(self.scale)) * self.shift
+        self.samples = u
         return from_unit(self.space, u)
 
     def fit(self, elites: np.ndarray) -> None:
@@ -170,7 +174,7 @@ class CrossEntropy(VectorOptimizer):
                 resp = self._responsibilities(elites, means, covs + np.eye(d) * 1e-12, mix)
         if self.generation > 0 and k == 1:
             self.shift = 0.1 * self.shift + 0.9 * (a * (means[0] - self.means[0]))
-        self.means = a * means + (1 - a) * self.means
+        self.means = np.clip(a * means + (1 - a) * self.means, -0.5, 1.5)
         self.covs = a * covs + (1 - a) * self.covs
         self.mix = a * mix + (1 - a) * self.mix
         self.mix = self.mix / self.mix.sum()
@@ -216,9 +220,16 @@ class CrossEntropy(VectorOptimizer):
                 self.size = 2 * int(self.size)
                 self._fresh()
 
+    def points(self, vectors: np.ndarray) -> np.ndarray:
+        """The samples of the last ask in the unit cube, before bounding (so that the mean can
+        reach an optimum on a bound), or the told vectors if they are not those."""
+        if len(self.samples) == len(vectors):
+            return np.asarray(self.samples, dtype=float)
+        return to_unit(self.space, vectors)
+
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
-        points = to_unit(self.space, vectors)
+        points = self.points(vectors)
         self.old_mean, self.old_cov = self.means[0].copy(), self.covs[0].copy()
         order = np.argsort(losses, kind="stable")[:self.n_elite(len(losses))]
         self.fit(points[order])

@@ -10,7 +10,7 @@ from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem
 from .cross_entropy import CrossEntropy, default_population
-from .utils import positive_int, to_unit
+from .utils import positive_int
 
 
 class FACE(CrossEntropy):
@@ -87,7 +87,7 @@ class FACE(CrossEntropy):
 
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
-        points = to_unit(self.space, vectors)
+        points = self.points(vectors)
         self.old_mean, self.old_cov = self.means[0].copy(), self.covs[0].copy()
         order = np.argsort(losses, kind="stable")[:self.n_elite(len(losses))]
         gamma = float(losses[order[-1]])

@@ -49,8 +49,9 @@ class SeparableNES(VectorOptimizer):
     ("xnes" or "snes"); ``sigma`` initial spread as a fraction of each range (0.2);
     ``lr_mean`` (1.0); ``lr_sigma`` (None: (3 + ln d) / (5 sqrt d), SNES's rate, also for
     xNES's global step size: xNES's own 3 (3 + ln d) / (5 d sqrt d), kept for ``lr_b``, is 20
-    times slower at d = 20 and needs ~3x the evaluations on the sphere); ``mirrored`` sampling (False); ``restarts`` (None: unlimited);
-    ``bounding`` ("clip"); ``penalty`` (None: worse than the worst); ``weights`` (None).
+    times slower at d = 20 and needs ~3x the evaluations on the sphere); ``mirrored``
+    sampling (False); ``restarts`` (None: unlimited); ``bounding`` ("clip"); ``penalty``
+    (None: worse than the worst); ``weights`` (None).
     """
 
     state_attributes: ClassVar[tuple[str, ...]] = ("mean", "std", "shape", "samples", "run",
