@@ -112,20 +112,42 @@ def kwargs_of(method: str) -> dict[str, Any]:
     return out
 
 
+def _source_files(module: Any, seen: set[str]) -> None:
+    """The files of ``module`` and of the ``l2l.optimizers`` modules it uses, recursively."""
+    import inspect
+
+    if module.__file__ in seen:
+        return
+    seen.add(module.__file__)
+    for value in vars(module).values():
+        used = inspect.getmodule(value)
+        if used is not None and used.__name__.startswith("l2l.optimizers"):
+            _source_files(used, seen)
+
+
 def code_version(method: str) -> str:
+    """Ours: a hash of the optimizer's module and the l2l.optimizers modules it uses (``auto``:
+    all of them), so changing one optimizer reruns only its rows; peers: the package version."""
     method = split_suite(method)[1]
     if base(method) in {base(m) for m in OURS}:
         import l2l.optimizers
+        from l2l import get_plugins
 
+        folder = Path(l2l.optimizers.__file__).parent
+        if base(method) == "auto":
+            files = set(map(str, folder.glob("*.py")))
+        else:
+            files: set[str] = set()
+            cls = get_plugins().get("optimizers", base(method))
+            _source_files(sys.modules[cls.__module__], files)
         digest = hashlib.sha1()
-        for path in sorted(Path(l2l.optimizers.__file__).parent.glob("*.py")):
-            digest.update(path.read_bytes())
+        for path in sorted(files):
+            digest.update(Path(path).read_bytes())
         return digest.hexdigest()[:10]
     import importlib.metadata as md
 
-    package = PACKAGES[method]
     try:
-        return md.version(package)
+        return md.version(PACKAGES[method])
     except md.PackageNotFoundError:
         return "absent"
 
@@ -309,6 +331,19 @@ def load_cache() -> dict:
     return json.loads(CACHE.read_text()) if CACHE.exists() else {"runs": {}, "sessions": []}
 
 
+def save_cache(cache: dict) -> None:
+    """Write the cache, keeping what another invocation added since it was read."""
+    current = load_cache()
+    current["runs"].update(cache["runs"])
+    known = {json.dumps(s, sort_keys=True) for s in current["sessions"]}
+    current["sessions"] += [s for s in cache["sessions"]
+                            if json.dumps(s, sort_keys=True) not in known]
+    tmp = CACHE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(current))
+    tmp.replace(CACHE)
+    cache.update(current)
+
+
 def budgets_of(method: str, d: int) -> tuple[int, ...]:
     method = split_suite(method)[1]
     factors = LIMITS.get(method, ((1000,), DIMS, ""))[0]
@@ -355,13 +390,13 @@ def run(methods: list[str], dims: list[int], instances: list[int], processes: in
             if result["error"] or done % 50 == 0 or done == len(todo):
                 print(f"  {done}/{len(todo)} {time.perf_counter() - t0:.0f} s  {label(method)} f{f} "
                       f"d{d} i{i}: {result['error'] or 'ok'}", flush=True)
-                CACHE.write_text(json.dumps(cache))
+                save_cache(cache)
     wall = time.perf_counter() - t0
     cache["sessions"].append({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                               "methods": methods, "dims": dims, "instances": instances,
                               "runs": len(todo), "wall_s": round(wall, 1),
                               "machine": machine.finish().markdown()})
-    CACHE.write_text(json.dumps(cache))
+    save_cache(cache)
     print(f"{len(todo)} runs in {wall:.0f} s", flush=True)
 
 

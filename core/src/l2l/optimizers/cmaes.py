@@ -9,15 +9,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem, VectorOptimizer
-from .utils import choice, from_unit, positive_int
+from .utils import choice, from_unit, positive_int, reflect_unit
 
 RESTARTS = ("bipop", "ipop", "none")
-
-
-def reflect_unit(y: np.ndarray) -> np.ndarray:
-    """Fold any real vector into [0, 1] by mirroring at the bounds (period 2)."""
-    phase = np.mod(y, 2.0)
-    return np.where(phase > 1.0, 2.0 - phase, phase)
 
 
 class Strategy:

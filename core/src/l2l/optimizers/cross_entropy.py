@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem, VectorOptimizer
-from .utils import choice, from_unit, positive_int, to_unit
+from .utils import choice, from_unit, positive_int, reflect_unit, to_unit
 
 DISTRIBUTIONS = ("gaussian", "mixture")
 EM_STEPS = 10
@@ -43,11 +43,17 @@ def default_population(d: int) -> int:
 class CrossEntropy(VectorOptimizer):
     """Cross-entropy method (Rubinstein 1999; de Boer et al. 2005): sample a population from a
     distribution, keep the elite fraction with the lowest losses, refit the distribution to
-    the elites by maximum likelihood (EM for a mixture) and smooth it with the previous one.
+    the elites by maximum likelihood (EM for a mixture) and smooth its covariance with the
+    previous one (the mean follows the elites, as in AMaLGaM: smoothing the mean too halved
+    the targets reached at d = 20).
 
     Works in the unit cube of the space's bounds. The first generation is sampled uniformly;
     the distribution starts as one or several Gaussians with covariance I/12 (that of the
     uniform distribution) centred at the middle (gaussian) or at random points (mixture).
+    Samples outside the cube are mirrored into it at the bounds and the distribution is
+    refitted to the samples as drawn, so its mean can settle on an optimum at a bound (with
+    clipping instead, samples beyond a bound all score alike and the spread there never
+    shrinks).
 
     Two choices keep it from collapsing (the textbook update shrinks the covariance faster
     than the mean travels, and stalls far from the optimum on ill-conditioned or sloped
@@ -149,7 +155,7 @@ class CrossEntropy(VectorOptimizer):
             moved = max(1, int(0.5 * self.n_elite(n)))
             u[n - moved:] += AMS_STEP * np.sqrt(float(self.scale)) * self.shift
         self.samples = u
-        return from_unit(self.space, u)
+        return from_unit(self.space, reflect_unit(u))
 
     def fit(self, elites: np.ndarray) -> None:
         """Refit the distribution to the elite points (unit cube, best first) and smooth it."""
@@ -173,8 +179,8 @@ class CrossEntropy(VectorOptimizer):
             if k > 1:
                 resp = self._responsibilities(elites, means, covs + np.eye(d) * 1e-12, mix)
         if self.generation > 0 and k == 1:
-            self.shift = 0.1 * self.shift + 0.9 * (a * (means[0] - self.means[0]))
-        self.means = np.clip(a * means + (1 - a) * self.means, -0.5, 1.5)
+            self.shift = 0.1 * self.shift + 0.9 * (means[0] - self.means[0])
+        self.means = np.clip(means, -0.5, 1.5)
         self.covs = a * covs + (1 - a) * self.covs
         self.mix = a * mix + (1 - a) * self.mix
         self.mix = self.mix / self.mix.sum()
@@ -221,8 +227,9 @@ class CrossEntropy(VectorOptimizer):
                 self._fresh()
 
     def points(self, vectors: np.ndarray) -> np.ndarray:
-        """The samples of the last ask in the unit cube, before bounding (so that the mean can
-        reach an optimum on a bound), or the told vectors if they are not those."""
+        """The samples of the last ask in the unit cube, before they were mirrored into it (so
+        that the mean can reach an optimum on a bound), or the told vectors if they are not
+        those."""
         if len(self.samples) == len(vectors):
             return np.asarray(self.samples, dtype=float)
         return to_unit(self.space, vectors)

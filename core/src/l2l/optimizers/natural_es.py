@@ -9,8 +9,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem, VectorOptimizer
-from .cmaes import reflect_unit
-from .utils import choice, from_unit, nes_utilities, positive_int
+from .utils import choice, from_unit, nes_utilities, positive_int, reflect_unit
 
 #: the largest spread of a coordinate, in widths of its range: wider is uniform anyway once
 #: samples are mirrored into the box

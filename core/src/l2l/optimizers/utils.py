@@ -1,5 +1,5 @@
-"""Helpers shared by the vector optimizers: unit-cube scaling, rank-based fitness shaping,
-and reading the hyper-parameters they have in common."""
+"""Helpers shared by the vector optimizers: unit-cube scaling and mirroring, rank-based
+fitness shaping, and reading the hyper-parameters they have in common."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ def to_unit(space: Space, x: np.ndarray) -> np.ndarray:
 def from_unit(space: Space, u: np.ndarray) -> np.ndarray:
     """Inverse of :func:`to_unit` (not bounded: the optimizer base class bounds later)."""
     return space.lower + np.asarray(u, dtype=float) * widths(space)
+
+
+def reflect_unit(y: np.ndarray) -> np.ndarray:
+    """Fold any real vector into [0, 1] by mirroring at the bounds (period 2), so a Gaussian
+    sample that leaves the unit cube lands inside it."""
+    phase = np.mod(y, 2.0)
+    return np.where(phase > 1.0, 2.0 - phase, phase)
 
 
 def centered_ranks(losses: np.ndarray) -> np.ndarray:
