@@ -504,8 +504,10 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
     present = [m for m in available if split_suite(m)[0] == "bbob"]
     variants = [m for m in available if split_suite(m)[0] != "bbob"]
     lines = ["# Optimizers on COCO's bbob suite", "",
-             f"Command: `{command}` (accumulated over the sessions below; "
-             "`python bench/optimizers.py --report` rewrites this file from the cache).", "",
+             "Commands: `python bench/optimizers.py` runs everything missing from the cache; the "
+             "figures below were accumulated by the sessions listed at the end, each "
+             "`python bench/optimizers.py --processes 1 --methods M --dims D --instances I`, "
+             f"and reported by `{command}`.", "",
              (__doc__ or "").split("\n\n")[1].replace("\n", " "), "",
              (__doc__ or "").split("\n\n")[2].replace("\n", " "), ""]
     for name, (_, _, why) in LIMITS.items():
@@ -611,15 +613,19 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
         lines.append("")
     lines += ["## Sessions", ""]
     for s in cache["sessions"]:
-        lines.append(f"- {s['date']}: {len(s['methods'])} methods, dims {s['dims']}, instances "
-                     f"{s['instances']}: {s['runs']} runs in {s['wall_s']:.0f} s wall. "
-                     + " ".join(s["machine"]))
+        lines.append(f"- {s['date']}: `--methods {';'.join(s['methods'])} --dims "
+                     f"{','.join(map(str, s['dims']))} --instances "
+                     f"{','.join(map(str, s['instances']))}`: {s['runs']} runs in "
+                     f"{s['wall_s']:.0f} s wall. " + " ".join(s["machine"]))
+    lines += ["", "(The runs of sessions that were interrupted are kept in the cache and "
+              "counted above; they are not listed.)"]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "optimizers.md").write_text("\n".join(lines) + "\n")
     ecdf_plot(cache, present, dims, instances, RESULTS / "optimizers.png")
     if rows:
         machine = cache["sessions"][-1]["machine"][0] if cache["sessions"] else "unknown"
-        summary.write("optimizers", command, machine, rows)
+        summary.write("optimizers", "python bench/optimizers.py (accumulated over the "
+                      "sessions listed in bench/results/optimizers.md)", machine, rows)
     print("\n".join(lines))
 
 
@@ -635,6 +641,9 @@ def main() -> None:
                         help="d = 5 and 20, instance 1, our optimizers and the CMA-ES peers")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only write the tables and plot")
+    parser.add_argument("--merge", action="append", default=[], metavar="CACHE",
+                        help="first add the runs of another cache file (e.g. one filled on "
+                             "another machine or by a concurrent invocation)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.quick:
@@ -648,7 +657,11 @@ def main() -> None:
         methods = args.methods.split(";" if ";" in args.methods else ",")
     if args.dims:
         dims = [int(x) for x in args.dims.split(",")]
-    command = "python bench/optimizers.py " + " ".join(sys.argv[1:])
+    for other in args.merge:
+        save_cache(json.loads(Path(other).read_text()))
+    shown = [a for n, a in enumerate(sys.argv[1:]) if not a.startswith("--merge")
+             and not (n > 0 and sys.argv[n] == "--merge")]
+    command = "python bench/optimizers.py " + " ".join(shown)
     if not args.report:
         run(methods, dims, instances, max(1, min(2, args.processes)))
     report(methods, dims, instances, command)
