@@ -75,10 +75,12 @@ class SimulatedAnnealing(VectorOptimizer):
     barely ahead of random search: 0.035 of the targets vs 0.028); with adaptation the cold
     chains converge like (1+1)-ES and the hot phase still explores.
 
-    Defaults from COCO's bbob suite (``bench/results/optimizers.md``): 8 chains (16 gives each
-    chain half the steps, and at 1000·d evaluations fewer, longer chains reach more targets);
-    exponential cooling by 0.97 per generation from the spread of the first generation's
-    losses.
+    Defaults: 8 chains (was 16): with step adaptation each chain is a local search, and at
+    budgets of 1000·d evaluations fewer, longer chains get further (on the 20-D sphere, 20,000
+    evaluations: 4 chains 8e-22, 8 chains 3e-14, 16 chains 2e-6, a development run); cooling
+    by 0.97 per generation (was 0.93) from the spread of the first generation's losses, so
+    the hot phase lasts ~100 generations. Their effect on COCO's bbob suite is in
+    ``bench/results/optimizers.md`` (``sa`` rows).
 
     Hyper-parameters (defaults): ``population`` (8); ``schedule`` (one of
     exponential, logarithmic, linear_multiplicative, quadratic_multiplicative,

@@ -30,7 +30,9 @@ class EvolutionStrategies(VectorOptimizer):
     populations): when more than half of this generation beats the 30 % quantile of the last
     one, ``sigma`` grows, otherwise it shrinks. With a fixed ``sigma`` (the former behaviour,
     ``adapt=False``) the search cannot resolve the optimum more finely than the noise: 0.36 of
-    the targets on the sphere. ``sigma`` is kept within [1e-12, 0.5] of each range.
+    the bbob targets on the sphere in issue #17's measurement; 0.23 after 6,000 evaluations
+    on the 10-D sphere, where the adaptive version reaches 1e-10. ``sigma`` is kept within
+    [1e-12, 0.5] of each range.
 
     Hyper-parameters (defaults): ``population`` (32); ``learning_rate`` in units of sigma
     (1.0); ``sigma`` initial noise std as a fraction of each range (0.1); ``adapt`` sigma by
@@ -87,8 +89,10 @@ class EvolutionStrategies(VectorOptimizer):
         weight = np.abs(scores).sum()
         if weight > 0:
             step = scores @ self.noise / weight
+            # the mean may pass a bound by half a range: coordinates beyond it are clipped
+            # alike in every sample, so they stop disturbing the success rule of the others
             self.mean = np.clip(self.mean - float(self.learning_rate) * self.sigma_now * step,
-                                0.0, 1.0)
+                                -0.5, 1.5)
         if self.adapt:
             self._adapt(losses)
 
