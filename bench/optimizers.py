@@ -62,8 +62,8 @@ FUNCTIONS = tuple(range(1, 25))
 GROUPS = {"separable f1-5": range(1, 6), "moderate f6-9": range(6, 10),
           "ill-conditioned f10-14": range(10, 15), "multimodal f15-19": range(15, 20),
           "weak structure f20-24": range(20, 25)}
-OURS = ("random", "ga", "ce", "face", "es", "nes", "gd", "sa", "pt", "cmaes", "cmaes:restarts=ipop",
-        "auto")
+OURS = ("random", "ga", "ce", "face", "es", "nes", "nes:variant=snes", "gd", "sa", "pt", "cmaes",
+        "cmaes:restarts=ipop", "auto")
 PEERS = ("pycma", "pycma-ipop", "pycma-bipop", "cmaes-lib", "ng-cma", "ng-de", "ngopt",
          "optuna-cma")
 QUICK = ("random", "ga", "ce", "face", "es", "nes", "gd", "sa", "pt", "cmaes", "auto",
@@ -360,7 +360,7 @@ def save_cache(cache: dict) -> None:
 
 def budgets_of(method: str, d: int) -> tuple[int, ...]:
     method = split_suite(method)[1]
-    factors = LIMITS.get(method, ((1000,), DIMS, ""))[0]
+    factors = LIMITS.get(method, ((100, 1000), DIMS, ""))[0]
     if base(method) in BUDGETED:
         return tuple(sorted({100 * d, 1000 * d} & {k * d for k in factors}))
     return (max(factors) * d,)
