@@ -529,6 +529,9 @@ def best_per_budget(cache: dict, methods: list[str], dims: list[int],
 
 def report(methods: list[str], dims: list[int], instances: list[int], command: str) -> None:
     cache = load_cache()
+    suites = sorted({k.split("|")[0] for k in cache["runs"]
+                     if "/" in k.split("|")[0] and split_suite(k.split("|")[0])[0] in SUITES})
+    methods = [*methods, *(m for m in suites if m not in methods)]
     available = [m for m in methods if any(collect(cache, m, d, b, instances)
                                            for d in dims for b in (100, 1000))]
     present = [m for m in available if split_suite(m)[0] == "bbob"]
