@@ -8,12 +8,19 @@ type checks of core, ``all`` (everything in one environment) and ``demo``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv"
+# uv trusts its bundled Mozilla roots by default; a machine behind a TLS-inspecting proxy (whose
+# CA only the system store holds, as pip's /etc/pip.conf says) then fails with "invalid peer
+# certificate: UnknownIssuer". Use the system's certificate store (uv >= 0.9: UV_SYSTEM_CERTS;
+# older releases read UV_NATIVE_TLS).
+os.environ.setdefault("UV_SYSTEM_CERTS", "true")
+os.environ.setdefault("UV_NATIVE_TLS", os.environ["UV_SYSTEM_CERTS"])
 nox.options.error_on_missing_interpreters = True
 
 PLUGINS = sorted(p.name.removeprefix("l2l-") for p in (ROOT / "plugins").glob("l2l-*")

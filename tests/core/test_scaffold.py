@@ -70,18 +70,25 @@ def test_generated_files(executor, tmp_path):
     assert "`cortex-model`" in readme and ("cortex-model-threads" in readme) == executor
 
 
+BUILD_WHEEL = "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
+
+
 @pytest.mark.timeout(300)
 def test_templates_are_package_data(tmp_path):
-    """new-plugin must also work from a wheel of l2l-core, not only from a source checkout."""
+    """new-plugin must also work from a wheel of l2l-core, not only from a source checkout.
+
+    The wheel is built by setuptools' PEP 517 backend (core's build backend, a dependency of its
+    ``test`` extra) in a subprocess: no pip (uv-made environments have none) and no uv on PATH.
+    """
     src = tmp_path / "core"
     shutil.copytree(ROOT / "core", src, ignore=shutil.ignore_patterns("*.egg-info", "build",
                                                                        "__pycache__"))
-    uv = shutil.which("uv")
-    cmd = ([uv, "build", "-q", "--wheel", "-o", str(tmp_path / "dist"), str(src)] if uv else
-           [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
-            str(src)])
-    subprocess.run(cmd, check=True)
-    [wheel] = (tmp_path / "dist").glob("l2l_core-*.whl")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    built = subprocess.run([sys.executable, "-c", BUILD_WHEEL, str(dist)], cwd=src,
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-3000:]
+    [wheel] = dist.glob("l2l_core-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = {n for n in z.namelist() if n.startswith("l2l/templates/plugin/")}
     shipped = {"l2l/" + str(p.relative_to(ROOT / "core" / "src" / "l2l"))
@@ -92,16 +99,14 @@ def test_templates_are_package_data(tmp_path):
 
 
 def _fresh_venv(where: Path) -> tuple[Path, list[str]]:
-    """A new virtual environment and the command that installs into it."""
+    """A new virtual environment made by the standard library (its pip comes from ensurepip,
+    so nothing installed by hand is needed: no uv, no pip in the test's own environment) and
+    the command that installs into it."""
     venv = where / "venv"
-    uv = shutil.which("uv")
-    if uv:
-        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-        python = venv / "bin" / "python"
-        return python, [uv, "pip", "install", "-q", "--python", str(python)]
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    return python, [str(python), "-m", "pip", "install", "-q"]
+    return python, [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
 
 
 @pytest.mark.timeout(300)
