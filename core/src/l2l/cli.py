@@ -74,12 +74,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _executor_table(table: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    """The executor table with ``--executor`` / ``--workers`` applied; ``--workers`` for an
-    executor without workers (``serial``) is one line naming the problem."""
+    """The executor table with ``--executor`` / ``--workers`` applied (another executor starts
+    from its defaults; the same one, perhaps qualified, keeps its settings); ``--workers`` for
+    an executor without workers (``serial``) is one line naming the problem."""
     from .plugins import get_plugins
 
     if args.executor is not None and args.executor != table.get("name"):
-        table = {"name": args.executor}
+        same = args.executor.rpartition(":")[2] == str(table.get("name", "")).rpartition(":")[2]
+        table = {**table, "name": args.executor} if same else {"name": args.executor}
     if args.workers is not None:
         name = str(table.get("name", "process"))
         accepted = get_plugins().get("executor", name)._param_names()
@@ -91,29 +93,47 @@ def _executor_table(table: dict[str, Any], args: argparse.Namespace) -> dict[str
     return table
 
 
+def _check_recorded_names(record: Any, plugins: Any, chosen: dict[str, Any]) -> None:
+    """One line naming every part of the run that several plugins now register (older runs
+    did not record their plugins) and the options that choose."""
+    from .parts import PARTS, recorded_table
+    from .plugins import NameClash
+
+    clashes = []
+    for part in PARTS:
+        if part not in chosen:
+            try:
+                plugins.get(part, recorded_table(record.config, part, plugins)["name"])
+            except NameClash as exc:
+                clashes.append(exc)
+            except ConfigError:
+                pass  # reported when the part is built
+    if clashes:
+        options = " ".join(f"--{c.kind} {{{'|'.join(c.plugins)}}}:{c.name}" for c in clashes)
+        raise ConfigError(f"{'; '.join(c.reason for c in clashes)}; choose: "
+                          f"l2l resume {record.id} {options}")
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     from .config import build_part
     from .experiment import Experiment
     from .parts import recorded_table
-    from .plugins import NameClash, get_plugins
+    from .plugins import get_plugins
 
     store = _store(args)
     record = store.run(args.run)
     if record.status == "finished":
         raise ConfigError(f"run {record.id} is already finished")
     plugins = get_plugins()
-    try:
-        chosen = {part: build_part(plugins, f"{part}s",
-                                   recorded_table(record.config, part, plugins, choice))
-                  for part, choice in (("optimizee", args.optimizee), ("optimizer", args.optimizer))
-                  if choice is not None}
-        if args.executor is not None or args.workers is not None:
-            table = recorded_table(record.config, "executor", plugins)
-            chosen["executor"] = build_part(plugins, "executors", _executor_table(table, args))
-        exp = Experiment.resume(store, record.id, plugins=plugins, **chosen)
-    except NameClash as exc:
-        raise ConfigError(f"{exc}: l2l resume {record.id} --{exc.kind} PLUGIN:{exc.name} "
-                          f"(PLUGIN: {' or '.join(exc.plugins)})") from None
+    chosen = {part: build_part(plugins, f"{part}s", recorded_table(record.config, part, plugins, choice))
+              for part, choice in (("optimizee", args.optimizee), ("optimizer", args.optimizer))
+              if choice is not None}
+    if args.executor is not None or args.workers is not None:
+        table = dict(record.config.get("executor") or {"name": "serial"}) if args.executor \
+            else recorded_table(record.config, "executor", plugins)
+        chosen["executor"] = build_part(plugins, "executors", _executor_table(table, args))
+    _check_recorded_names(record, plugins, chosen)
+    exp = Experiment.resume(store, record.id, plugins=plugins, **chosen)
     return _run_and_report(exp, args)
 
 

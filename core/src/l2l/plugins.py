@@ -36,9 +36,9 @@ class NameClash(ConfigError):
     """A short name that several plugins register (or that a run recorded from a plugin no
     longer installed, while others register it): say which one with ``distribution:name``."""
 
-    def __init__(self, message: str, kind: str, name: str, plugins: list[str]):
-        super().__init__(message)
-        self.kind, self.name, self.plugins = kind, name, plugins
+    def __init__(self, reason: str, hint: str, kind: str, name: str, plugins: list[str]):
+        super().__init__(f"{reason}{hint}")
+        self.reason, self.kind, self.name, self.plugins = reason, kind, name, plugins
 
 
 @dataclass(frozen=True)
@@ -176,8 +176,8 @@ class Plugins:
                               f"{', '.join(self.names(kind)) or 'none'}){hint}")
         if len({id(o[1]) for o in owners}) > 1:
             who = [o[0].name for o in owners]
-            raise NameClash(f"{kind[:-1]} {name!r} is registered by several plugins "
-                            f"({', '.join(who)}); write it as PLUGIN:{short}", kind[:-1], short, who)
+            raise NameClash(f"{kind[:-1]} {name!r} is registered by several plugins ({', '.join(who)})",
+                            f"; write it as PLUGIN:{short}", kind[:-1], short, who)
         return owners[0][1]
 
     def get_recorded(self, kind: str, name: str, qualified: str | None) -> type:
@@ -195,8 +195,8 @@ class Plugins:
                 raise
             raise NameClash(f"the run's {kind[:-1]} {short!r} came from {plugin}, which is not "
                             f"installed or no longer registers it; {', '.join(now)} "
-                            f"register{'s' if len(now) == 1 else ''} {short!r}: choose one "
-                            "explicitly", kind[:-1], short, now) from None
+                            f"register{'s' if len(now) == 1 else ''} {short!r}",
+                            ": choose one explicitly", kind[:-1], short, now) from None
 
     def owner(self, kind: str, cls: type) -> tuple[str, PluginInfo] | None:
         """The registered name of ``cls`` and the plugin that registered it (or None)."""
