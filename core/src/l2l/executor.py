@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from .errors import SetupError
+from .errors import EvaluationError, SetupError
 from .evaluation import Evaluation, as_evaluation
 from .optimizee import Optimizee
 from .params import KeywordArgs
@@ -42,6 +42,8 @@ def worker_name() -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, EvaluationError):
+        return str(exc)  # the optimizee's own wording of why the evaluation failed
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
