@@ -195,3 +195,18 @@ def test_the_python_api_raises_the_same_errors(site, monkeypatch):
     # a part no plugin registered is named by its class and module
     with pytest.raises(PluginError, match=f"optimizee .*Unregistered \\(module {__name__}\\): space"):
         Experiment(Unregistered(), build("optimizer", "random", population=4), plugins=plugins).run()
+
+
+def test_an_evaluation_error_is_recorded_in_its_own_words():
+    from l2l import EvaluationError, Float, Optimizee, Space, Task
+    from l2l.executor import run_tasks
+
+    class Silent(Optimizee):
+        def space(self):
+            return Space([Float("x", 0.0, 1.0)])
+
+        def evaluate(self, params, seed):
+            raise EvaluationError("the neuron did not spike")
+
+    [ev] = run_tasks(Silent(), [Task(0, {"x": 0.5}, 1)])
+    assert not ev.ok and ev.error == "the neuron did not spike"
