@@ -84,7 +84,7 @@ def _executor_table(table: dict[str, Any], args: argparse.Namespace) -> dict[str
         table = {**table, "name": args.executor} if same else {"name": args.executor}
     if args.workers is not None:
         name = str(table.get("name", "process"))
-        accepted = get_plugins().get("executor", name)._param_names()
+        accepted = get_plugins().get("executor", name)._param_names()  # type: ignore[attr-defined]
         if "workers" not in accepted:
             raise ConfigError(f"--workers: the {name!r} executor has no workers (it takes "
                               f"{', '.join(accepted) or 'no options'}); drop --workers, or pick "
