@@ -51,8 +51,8 @@ class PassiveMembrane(Optimizee):
         return self._trace(self.current)
 
     def setup(self) -> None:  # once per worker: load the data
-        self._t = np.arange(0.0, self.duration, self.dt)
         self._target = self._trace(self.current)
+        self._t = np.arange(len(self._target)) * self.dt
 
     def _trace(self, current: float) -> np.ndarray:
         if self.recording is not None:
