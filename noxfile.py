@@ -47,11 +47,22 @@ def types(session: nox.Session) -> None:
     session.run("mypy", "--config-file", "core/pyproject.toml", "core/src/l2l")
 
 
+def uv_binary() -> str | None:
+    """The uv that nox itself uses (installed next to it), or None."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
 @nox.session
 def core(session: nox.Session) -> None:
     """l2l-core alone (with its report extra) and its tests."""
     session.install("-e", "core[report,test]")
-    session.run(*PYTEST, "tests/core", *session.posargs)
+    uv = uv_binary()  # lets the scaffold test build its environments fast (it falls back to pip)
+    session.run(*PYTEST, "tests/core", *session.posargs, env={"L2L_TEST_UV": uv} if uv else {})
 
 
 def plugin_session(name: str) -> None:

@@ -98,22 +98,27 @@ def test_templates_are_package_data(tmp_path):
         "'templates/plugin/**/*.tmpl' to [tool.setuptools.package-data] l2l")
 
 
-def _fresh_venv(where: Path) -> tuple[Path, list[str]]:
-    """A new virtual environment made by the standard library (its pip comes from ensurepip,
-    so nothing installed by hand is needed: no uv, no pip in the test's own environment) and
-    the command that installs into it."""
+def _fresh_venv(where: Path) -> tuple[Path, list[str], list[str]]:
+    """A new virtual environment, the command that installs into it, and what makes its tox
+    fast. With ``L2L_TEST_UV`` (the noxfile passes the uv that nox uses) uv builds it and tox
+    runs with tox-uv; without, the standard library's venv (pip from ensurepip) and plain tox:
+    nothing installed by hand is needed either way (no uv on PATH, no pip in this environment)."""
     venv = where / "venv"
+    python = venv / "bin" / "python"
+    uv = os.environ.get("L2L_TEST_UV")
+    if uv and Path(uv).is_file():
+        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+        return python, [uv, "pip", "install", "-q", "--python", str(python)], ["tox-uv"]
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    return python, [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    return python, [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"], []
 
 
 @pytest.mark.timeout(300)
 def test_generated_plugin_installs_registers_and_passes_its_tests(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "L2L_STRICT_PLUGINS")}
-    python, install = _fresh_venv(tmp_path)
+    python, install, tox_extras = _fresh_venv(tmp_path)
     subprocess.run(install + ["-e", str(ROOT / "core")], check=True, env=env)
     bindir = python.parent
     subprocess.run([str(bindir / "l2l"), "new-plugin", "demo", "--dir", str(tmp_path), "--executor"],
@@ -136,7 +141,7 @@ def test_generated_plugin_installs_registers_and_passes_its_tests(tmp_path):
     assert "7 passed" in tests.stdout
 
     # the generated tox.ini runs the same tests in an environment of its own
-    subprocess.run(install + ["tox>=4"], check=True, env=env)
+    subprocess.run(install + ["tox>=4", *tox_extras], check=True, env=env)
     tox = subprocess.run([str(bindir / "tox"), "run", "-e", "py"], cwd=package, capture_output=True,
                          text=True, env={**env, "L2L_CORE": str(ROOT / "core")})
     assert tox.returncode == 0, tox.stdout[-3000:] + tox.stderr[-2000:]
