@@ -17,7 +17,7 @@ ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv"
 # uv trusts its bundled Mozilla roots by default; a machine behind a TLS-inspecting proxy (whose
 # CA only the system store holds, as pip's /etc/pip.conf says) then fails with "invalid peer
-# certificate: UnknownIssuer". Use the system's certificate store (uv >= 0.9: UV_SYSTEM_CERTS;
+# certificate: UnknownIssuer". Use the system's certificate store (UV_SYSTEM_CERTS in uv 0.13;
 # older releases read UV_NATIVE_TLS).
 os.environ.setdefault("UV_SYSTEM_CERTS", "true")
 os.environ.setdefault("UV_NATIVE_TLS", os.environ["UV_SYSTEM_CERTS"])
