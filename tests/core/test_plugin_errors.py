@@ -189,6 +189,14 @@ def test_the_python_api_raises_the_same_errors(site, monkeypatch):
         Experiment(faultyplug.BadSetup(), build("optimizer", "random", population=4),
                    faultyplug.LazyThreads(), plugins=plugins).run()
 
+    class RefusingSetup(faultyplug.Fine):
+        def setup(self):
+            raise ConfigError("refusing-setup: no licence file configured")
+
+    # a ConfigError keeps its class where setup() runs in this process
+    with pytest.raises(ConfigError, match="^optimizee .*RefusingSetup .*: refusing-setup: no licence"):
+        Experiment(RefusingSetup(), build("optimizer", "random", population=4), plugins=plugins).run()
+
     class Unregistered(faultyplug.BadSpace):
         pass
 

@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from .errors import EvaluationError, SetupError
+from .errors import EvaluationError, L2LError, SetupError
 from .evaluation import Evaluation, as_evaluation
 from .optimizee import Optimizee
 from .params import KeywordArgs
@@ -64,10 +64,13 @@ def uses_batch(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None =
 
 
 def setup_optimizee(optimizee: Optimizee) -> None:
-    """``optimizee.setup()`` on a worker; any exception becomes a :class:`SetupError` (which
-    executors raise, never turn into failed evaluations)."""
+    """``optimizee.setup()`` on a worker. An :class:`L2LError` (a ``ConfigError`` naming a bad
+    setting) propagates as it is; any other exception becomes a :class:`SetupError`. Executors
+    raise either, never turn them into failed evaluations."""
     try:
         optimizee.setup()
+    except L2LError:
+        raise
     except Exception as exc:  # noqa: BLE001 - re-raised as SetupError
         raise SetupError(f"optimizee setup failed in a worker: {type(exc).__name__}: {exc}") from exc
 
