@@ -8,12 +8,19 @@ type checks of core, ``all`` (everything in one environment) and ``demo``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
 
 ROOT = Path(__file__).parent
 nox.options.default_venv_backend = "uv"
+# uv trusts its bundled Mozilla roots by default; a machine behind a TLS-inspecting proxy (whose
+# CA only the system store holds, as pip's /etc/pip.conf says) then fails with "invalid peer
+# certificate: UnknownIssuer". Use the system's certificate store (UV_SYSTEM_CERTS in uv 0.13;
+# older releases read UV_NATIVE_TLS).
+os.environ.setdefault("UV_SYSTEM_CERTS", "true")
+os.environ.setdefault("UV_NATIVE_TLS", os.environ["UV_SYSTEM_CERTS"])
 nox.options.error_on_missing_interpreters = True
 
 PLUGINS = sorted(p.name.removeprefix("l2l-") for p in (ROOT / "plugins").glob("l2l-*")
@@ -40,11 +47,22 @@ def types(session: nox.Session) -> None:
     session.run("mypy", "--config-file", "core/pyproject.toml", "core/src/l2l")
 
 
+def uv_binary() -> str | None:
+    """The uv that nox itself uses (installed next to it), or None."""
+    try:
+        from uv import find_uv_bin
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        return None
+
+
 @nox.session
 def core(session: nox.Session) -> None:
     """l2l-core alone (with its report extra) and its tests."""
     session.install("-e", "core[report,test]")
-    session.run(*PYTEST, "tests/core", *session.posargs)
+    uv = uv_binary()  # lets the scaffold test build its environments fast (it falls back to pip)
+    session.run(*PYTEST, "tests/core", *session.posargs, env={"L2L_TEST_UV": uv} if uv else {})
 
 
 def plugin_session(name: str) -> None:

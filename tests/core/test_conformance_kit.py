@@ -7,11 +7,13 @@ from concurrent.futures import Future
 import numpy as np
 import pytest
 
-from l2l import Categorical, Evaluation, Float, Objectives, Optimizee, Space, build
+from l2l import (Categorical, ConfigError, Evaluation, Float, Objectives, Optimizee, Problem, Space,
+                 VectorOptimizer, build)
 from l2l.executor import run_tasks
 from l2l.executors.process import ProcessExecutor
 from l2l.executors.serial import SerialExecutor
-from l2l.testing import check_executor, check_optimizee
+from l2l.testing import check_executor, check_optimizee, check_optimizer
+from l2l.testing.optimizer import LinearFit
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -226,3 +228,82 @@ class ForgetsOrder(SerialExecutor):
 def test_check_executor_names_the_broken_rule(cls, rule):
     with pytest.raises(AssertionError, match=rule):
         check_executor(cls)
+
+
+class SwallowsSetupFailure(SerialExecutor):
+    """Sets up lazily in submit() and turns a failing setup into failed evaluations."""
+
+    def start(self, optimizee):
+        self._optimizee, self._ready = optimizee, False
+
+    def submit(self, tasks):
+        fut: Future = Future()
+        try:
+            if not self._ready:
+                self._optimizee.setup()
+                self._ready = True
+            fut.set_result(run_tasks(self._optimizee, tasks))
+        except Exception as exc:  # noqa: BLE001 - the mistake this rule catches
+            fut.set_result([Evaluation.failed(str(exc)) for _ in tasks])
+        return fut
+
+
+class RaisesPlainErrorOnSetup(SwallowsSetupFailure):
+    """Lets the setup's exception out of map() as it is, not as a SetupError."""
+
+    def submit(self, tasks):
+        if not self._ready:
+            self._optimizee.setup()
+            self._ready = True
+        return super().submit(tasks)
+
+
+@pytest.mark.parametrize("cls, rule", [
+    (SwallowsSetupFailure, "setup-failure-stops-the-run"),
+    (RaisesPlainErrorOnSetup, "setup-failure-is-setuperror"),
+])
+def test_check_executor_requires_a_failing_setup_to_stop_the_run(cls, rule):
+    with pytest.raises(AssertionError, match=rule):
+        check_executor(cls)
+
+
+# -- optimizers that need a minimum population -----------------------------------------------
+class NeedsFour(VectorOptimizer):
+    """Fails below four members (like differential evolution) unless it declares it."""
+
+    min_population = 4
+
+    def __init__(self, population: int = 8):
+        self.population = population
+
+    def ask_vectors(self):
+        if int(self.population) < 4:
+            raise ValueError("needs four members")
+        return self.space.sample_vectors(self.rng, int(self.population))
+
+    def tell_losses(self, vectors, losses, evaluations):
+        pass
+
+
+class NeedsFourUndeclared(NeedsFour):
+    min_population = 1
+
+
+class NeedsFourUnchecked(NeedsFour):
+    def start(self, problem):
+        self.problem, self.rng = problem, np.random.default_rng(problem.seed)
+
+
+def test_check_optimizer_runs_the_declared_smallest_population():
+    check_optimizer(NeedsFour)  # population 4 is run, 3 must be refused at start()
+    with pytest.raises(ConfigError, match="population must be at least 4, got 3"):
+        NeedsFour(population=3).start(Problem(LinearFit().space(), Objectives(), 0))
+
+
+@pytest.mark.parametrize("cls, rule", [
+    (NeedsFourUndeclared, "smallest-population: population 2 failed .*min_population"),
+    (NeedsFourUnchecked, "population-below-minimum"),
+])
+def test_check_optimizer_names_the_population_rule(cls, rule):
+    with pytest.raises(AssertionError, match=rule):
+        check_optimizer(cls)

@@ -58,3 +58,37 @@ def test_plugin_authors_guide_covers_every_hook():
     assert "```mermaid" in guide
     for hook in HOOKS:
         assert hook.__name__ in guide, f"docs/plugin-authors.md does not mention {hook.__name__}"
+
+
+def _example(hook) -> str:
+    import textwrap
+
+    return textwrap.dedent(inspect.getdoc(hook).split("\nExample::\n", 1)[1])
+
+
+def test_lifecycle_examples_run_also_when_a_whole_generation_fails(capsys):
+    """The examples of the run hooks, executed as a plugin: a generation in which every
+    evaluation fails must not break them, and every status is documented."""
+    from l2l import Experiment, build, builtins, hookimpl
+    from l2l.plugins import Plugins
+    from core_parts import Trouble
+
+    ended: list[str] = []
+    namespace = {"hookimpl": hookimpl, "notify": ended.append}
+    for name in ("l2l_run_start", "l2l_generation_done", "l2l_run_end"):
+        exec(_example(getattr(hookspecs, name)), namespace)  # noqa: S102 - our own docstrings
+    plugin = type("Examples", (), {k: staticmethod(namespace[k]) for k in
+                                   ("l2l_run_start", "l2l_generation_done", "l2l_run_end")})
+    plugins = Plugins(discover=False)
+    plugins.register(builtins, "l2l-core")
+    plugins.register(plugin, "examples")
+    # every evaluation raises (x < 2 on [0, 1])
+    result = Experiment(Trouble(raise_below=2.0), build("optimizer", "random", population=3),
+                        generations=2, plugins=plugins).run()
+    assert result.status == "finished" and result.best is None
+    out = capsys.readouterr().out
+    assert "generation 0: best loss -, 3 failed" in out and "starts at generation 0" in out
+    assert ended == ["Trouble: finished"]
+    doc = inspect.getdoc(hookspecs.l2l_run_end)
+    for status in ("finished", "stopped", "failed", "interrupted"):
+        assert f'``"{status}"``' in doc

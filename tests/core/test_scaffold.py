@@ -70,18 +70,25 @@ def test_generated_files(executor, tmp_path):
     assert "`cortex-model`" in readme and ("cortex-model-threads" in readme) == executor
 
 
+BUILD_WHEEL = "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
+
+
 @pytest.mark.timeout(300)
 def test_templates_are_package_data(tmp_path):
-    """new-plugin must also work from a wheel of l2l-core, not only from a source checkout."""
+    """new-plugin must also work from a wheel of l2l-core, not only from a source checkout.
+
+    The wheel is built by setuptools' PEP 517 backend (core's build backend, a dependency of its
+    ``test`` extra) in a subprocess: no pip (uv-made environments have none) and no uv on PATH.
+    """
     src = tmp_path / "core"
     shutil.copytree(ROOT / "core", src, ignore=shutil.ignore_patterns("*.egg-info", "build",
                                                                        "__pycache__"))
-    uv = shutil.which("uv")
-    cmd = ([uv, "build", "-q", "--wheel", "-o", str(tmp_path / "dist"), str(src)] if uv else
-           [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
-            str(src)])
-    subprocess.run(cmd, check=True)
-    [wheel] = (tmp_path / "dist").glob("l2l_core-*.whl")
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    built = subprocess.run([sys.executable, "-c", BUILD_WHEEL, str(dist)], cwd=src,
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-3000:]
+    [wheel] = dist.glob("l2l_core-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = {n for n in z.namelist() if n.startswith("l2l/templates/plugin/")}
     shipped = {"l2l/" + str(p.relative_to(ROOT / "core" / "src" / "l2l"))
@@ -91,24 +98,27 @@ def test_templates_are_package_data(tmp_path):
         "'templates/plugin/**/*.tmpl' to [tool.setuptools.package-data] l2l")
 
 
-def _fresh_venv(where: Path) -> tuple[Path, list[str]]:
-    """A new virtual environment and the command that installs into it."""
+def _fresh_venv(where: Path) -> tuple[Path, list[str], list[str]]:
+    """A new virtual environment, the command that installs into it, and what makes its tox
+    fast. With ``L2L_TEST_UV`` (the noxfile passes the uv that nox uses) uv builds it and tox
+    runs with tox-uv; without, the standard library's venv (pip from ensurepip) and plain tox:
+    nothing installed by hand is needed either way (no uv on PATH, no pip in this environment)."""
     venv = where / "venv"
-    uv = shutil.which("uv")
-    if uv:
-        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
-        python = venv / "bin" / "python"
-        return python, [uv, "pip", "install", "-q", "--python", str(python)]
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    return python, [str(python), "-m", "pip", "install", "-q"]
+    uv = os.environ.get("L2L_TEST_UV")
+    if uv and Path(uv).is_file():
+        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+        return python, [uv, "pip", "install", "-q", "--python", str(python)], ["tox-uv"]
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(venv)], check=True)
+    return python, [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"], []
 
 
 @pytest.mark.timeout(300)
 def test_generated_plugin_installs_registers_and_passes_its_tests(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("VIRTUAL_ENV", "PYTHONPATH", "L2L_STRICT_PLUGINS")}
-    python, install = _fresh_venv(tmp_path)
+    python, install, tox_extras = _fresh_venv(tmp_path)
     subprocess.run(install + ["-e", str(ROOT / "core")], check=True, env=env)
     bindir = python.parent
     subprocess.run([str(bindir / "l2l"), "new-plugin", "demo", "--dir", str(tmp_path), "--executor"],
@@ -131,7 +141,7 @@ def test_generated_plugin_installs_registers_and_passes_its_tests(tmp_path):
     assert "7 passed" in tests.stdout
 
     # the generated tox.ini runs the same tests in an environment of its own
-    subprocess.run(install + ["tox>=4"], check=True, env=env)
+    subprocess.run(install + ["tox>=4", *tox_extras], check=True, env=env)
     tox = subprocess.run([str(bindir / "tox"), "run", "-e", "py"], cwd=package, capture_output=True,
                          text=True, env={**env, "L2L_CORE": str(ROOT / "core")})
     assert tox.returncode == 0, tox.stdout[-3000:] + tox.stderr[-2000:]

@@ -11,7 +11,7 @@ from pathlib import Path
 import dask
 import pytest
 from distributed import Client, LocalCluster
-from l2l import ConfigError, Experiment, ExecutorError, Task, build
+from l2l import ConfigError, Experiment, ExecutorError, SetupError, Task, build
 from l2l_dask import DaskExecutor
 from l2l_dask.executor import LOCAL_SCHEDULER
 from core_parts import BadSetup, Trouble
@@ -149,8 +149,11 @@ def test_setup_runs_once_per_worker(scheduler, tmp_path, isolate):
 def test_setup_failure_is_a_clear_error(scheduler):
     exp = Experiment(BadSetup(), build("optimizer", "ga", population=4),
                      DaskExecutor(address=scheduler), generations=1)
-    with pytest.raises(ExecutorError, match="no simulator here"):
+    with pytest.raises(SetupError, match="optimizee BadSetup .*no simulator here"):
         exp.run()
+    # the run failed: no failed evaluations recorded, not "finished"
+    assert exp.store.run(exp.run_id).status == "failed"
+    assert list(exp.store.individuals(exp.run_id)) == []
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from l2l import (ConfigError, Experiment, ExecutorError, Store, Task, build,
+from l2l import (ConfigError, Experiment, SetupError, Store, Task, build,
                  experiment_from_config, load_config)
 from l2l_mpi import MPIExecutor
 from l2l_mpi.environment import wheel_mpiexec
@@ -167,8 +167,11 @@ def test_spawn_mode_finds_the_wheels_mpiexec_without_path(tmp_path):
 def test_setup_failure_is_a_clear_error():
     exp = Experiment(BadSetup(), build("optimizer", "ga", population=4),
                      MPIExecutor(workers=1), generations=1)
-    with pytest.raises(ExecutorError, match="no simulator here"):
+    with pytest.raises(SetupError, match="optimizee BadSetup .*no simulator here"):
         exp.run()
+    # the run failed: no failed evaluations recorded, not "finished"
+    assert exp.store.run(exp.run_id).status == "failed"
+    assert list(exp.store.individuals(exp.run_id)) == []
     assert_gone(set(), others=_mpi_processes)
 
 

@@ -91,3 +91,21 @@ class SlowSetup(Trouble):
 
     def setup(self) -> None:
         time.sleep(60)
+
+
+class MinBatchProbe(Optimizee):
+    """Records which path evaluated it (``info["path"]``); its batch path is only worth it for
+    ``min_batch`` or more tasks."""
+
+    def __init__(self, min_batch: int = 2):
+        self.min_batch = min_batch
+
+    def space(self) -> Space:
+        return Space([Float("x", 0.0, 1.0)])
+
+    def evaluate(self, params, seed):
+        return Evaluation(fitness=(params["x"],), info={"path": "single"})
+
+    def evaluate_batch(self, params, seeds):
+        return [Evaluation(fitness=(p["x"],), info={"path": "batch", "size": len(params)})
+                for p in params]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .config import build, experiment_from_config, load_config
-from .errors import ConfigError, EvaluationError, ExecutorError, L2LError, PluginError, StoreError
+from .errors import ConfigError, EvaluationError, ExecutorError, L2LError, PluginError, SetupError, StoreError
 from .evaluation import MAX, MIN, Evaluation, Individual, Objectives
 from .executor import Executor, Task, run_tasks
 from .experiment import Experiment, RunInfo, RunResult, Stop
@@ -20,6 +20,6 @@ __all__ = [
     "MAX", "MIN", "Categorical", "ConfigError", "Evaluation", "EvaluationError", "Executor",
     "ExecutorError", "Experiment", "Float", "Individual", "Int", "L2LError", "Objectives",
     "Optimizee", "Optimizer", "PluginError", "Plugins", "Problem", "Registry", "RunInfo",
-    "RunResult", "Space", "Stop", "Store", "StoreError", "Task", "VectorOptimizer", "build",
+    "RunResult", "SetupError", "Space", "Stop", "Store", "StoreError", "Task", "VectorOptimizer", "build",
     "experiment_from_config", "get_plugins", "hookimpl", "load_config", "run_tasks",
 ]

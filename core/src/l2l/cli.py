@@ -68,34 +68,72 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.generations is not None:
         exp_table["generations"] = args.generations
     if args.executor is not None or args.workers is not None:
-        table = dict(config.get("executor", {"name": "process"}))
-        if args.executor is not None and args.executor != table.get("name"):
-            table = {"name": args.executor}
-        if args.workers is not None:
-            table["workers"] = args.workers
-        config["executor"] = table
+        config["executor"] = _executor_table(dict(config.get("executor", {"name": "process"})), args)
     exp = experiment_from_config(config, _store(args))
     return _run_and_report(exp, args)
+
+
+def _executor_table(table: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The executor table with ``--executor`` / ``--workers`` applied (another executor starts
+    from its defaults; the same one, perhaps qualified, keeps its settings); ``--workers`` for
+    an executor without workers (``serial``) is one line naming the problem."""
+    from .plugins import get_plugins
+
+    if args.executor is not None and args.executor != table.get("name"):
+        same = args.executor.rpartition(":")[2] == str(table.get("name", "")).rpartition(":")[2]
+        table = {**table, "name": args.executor} if same else {"name": args.executor}
+    if args.workers is not None:
+        name = str(table.get("name", "process"))
+        accepted = get_plugins().get("executor", name)._param_names()  # type: ignore[attr-defined]
+        if "workers" not in accepted:
+            raise ConfigError(f"--workers: the {name!r} executor has no workers (it takes "
+                              f"{', '.join(accepted) or 'no options'}); drop --workers, or pick "
+                              "an executor that has them, e.g. --executor process")
+        table["workers"] = args.workers
+    return table
+
+
+def _check_recorded_names(record: Any, plugins: Any, chosen: dict[str, Any]) -> None:
+    """One line naming every part of the run that several plugins now register (older runs
+    did not record their plugins) and the options that choose."""
+    from .parts import PARTS, recorded_table
+    from .plugins import NameClash
+
+    clashes = []
+    for part in PARTS:
+        if part not in chosen:
+            try:
+                plugins.get(part, recorded_table(record.config, part, plugins)["name"])
+            except NameClash as exc:
+                clashes.append(exc)
+            except ConfigError:
+                pass  # reported when the part is built
+    if clashes:
+        options = " ".join(f"--{c.kind} {{{'|'.join(c.plugins)}}}:{c.name}" for c in clashes)
+        raise ConfigError(f"{'; '.join(c.reason for c in clashes)}; choose: "
+                          f"l2l resume {record.id} {options}")
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from .config import build_part
     from .experiment import Experiment
+    from .parts import recorded_table
     from .plugins import get_plugins
 
     store = _store(args)
     record = store.run(args.run)
     if record.status == "finished":
         raise ConfigError(f"run {record.id} is already finished")
-    executor = None
+    plugins = get_plugins()
+    chosen = {part: build_part(plugins, f"{part}s", recorded_table(record.config, part, plugins, choice))
+              for part, choice in (("optimizee", args.optimizee), ("optimizer", args.optimizer))
+              if choice is not None}
     if args.executor is not None or args.workers is not None:
-        table = dict(record.config.get("executor", {"name": "serial"}))
-        if args.executor is not None:
-            table = {"name": args.executor}
-        if args.workers is not None:
-            table["workers"] = args.workers
-        executor = build_part(get_plugins(), "executors", table)
-    exp = Experiment.resume(store, record.id, executor=executor)
+        table = dict(record.config.get("executor") or {"name": "serial"}) if args.executor \
+            else recorded_table(record.config, "executor", plugins)
+        chosen["executor"] = build_part(plugins, "executors", _executor_table(table, args))
+    _check_recorded_names(record, plugins, chosen)
+    exp = Experiment.resume(store, record.id, plugins=plugins, **chosen)
     return _run_and_report(exp, args)
 
 
@@ -216,7 +254,7 @@ def cmd_list_plugins(args: argparse.Namespace) -> int:
     plugins = get_plugins()
     infos = sorted(plugins.infos, key=lambda i: (i.name != "l2l-core", i.name))
     if args.json:
-        print(json.dumps([i.to_json() for i in infos], indent=1))
+        print(json.dumps(plugins.to_json(), indent=1))
         return 0
     rows = [[i.name, i.version, "ok" if i.status == "ok" else f"failed: {i.error}",
              ", ".join(i.optimizers) or "-", ", ".join(i.optimizees) or "-",
@@ -281,6 +319,10 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("run", help="run id or name")
     store_arg(s)
     exec_args(s)
+    for part in ("optimizer", "optimizee"):
+        s.add_argument(f"--{part}", metavar="PLUGIN:NAME",
+                       help=f"the plugin that provides the run's {part}, when several register "
+                            "its name (runs record it; older runs may need it)")
     s.set_defaults(func=cmd_resume)
 
     s = sub.add_parser("runs", help="list runs")

@@ -15,9 +15,10 @@ import typing
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import guard
 from .errors import ConfigError
 from .experiment import Experiment, Progress, Stop
-from .plugins import Plugins, get_plugins
+from .plugins import Plugins, get_plugins, plural
 from .store import Store
 
 EXPERIMENT_KEYS = {"name", "seed", "generations", "target", "max_evaluations", "patience",
@@ -102,11 +103,9 @@ def build_part(plugins: Plugins, kind: str, table: Mapping[str, Any]) -> Any:
 
 
 def build(kind: str, name: str, **kwargs: Any) -> Any:
-    """Build a registered part: ``build("optimizer", "ga", population=64)``."""
-    kinds = {"optimizer": "optimizers", "optimizee": "optimizees", "executor": "executors"}
-    if kind not in kinds:
-        raise ConfigError(f"unknown part kind {kind!r} (use optimizer, optimizee, executor)")
-    return build_part(get_plugins(), kinds[kind], {"name": name, **kwargs})
+    """Build a registered part: ``build("optimizer", "ga", population=64)`` (``name`` may be
+    qualified, ``"l2l-core:ga"``; ``kind`` singular or plural)."""
+    return build_part(get_plugins(), plural(kind), {"name": name, **kwargs})
 
 
 def stop_from(table: Mapping[str, Any]) -> Stop:
@@ -144,7 +143,7 @@ def experiment_from_config(config: Mapping[str, Any], store: Store | str | None 
         stop = stop_from(exp)
     except TypeError as exc:
         raise ConfigError(f"[experiment]: {exc}") from None
-    optimizee.space()  # validates the optimizee's keyword arguments early
+    guard.call(plugins, "optimizees", optimizee, "space")  # validates its keyword arguments early
     return Experiment(optimizee, optimizer, executor, store, seed=exp.get("seed", 0),
                       generations=exp.get("generations", 10),
                       name=exp.get("name", full["optimizee"].get("name")), stop=stop,

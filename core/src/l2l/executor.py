@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+from .errors import EvaluationError, L2LError, SetupError
 from .evaluation import Evaluation, as_evaluation
 from .optimizee import Optimizee
 from .params import KeywordArgs
@@ -41,21 +42,44 @@ def worker_name() -> str:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, EvaluationError):
+        return str(exc)  # the optimizee's own wording of why the evaluation failed
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def min_batch(optimizee: Optimizee) -> int:
+    """The smallest number of tasks the optimizee's batch path is used for (at least 2)."""
+    return max(2, int(getattr(optimizee, "min_batch", 2)))
+
+
 def uses_batch(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = None) -> bool:
-    """Whether ``tasks`` go through the batch path: more than one task, and ``batch`` (None:
-    the optimizee offers one)."""
-    return (optimizee.has_batch() if batch is None else bool(batch)) and len(tasks) > 1
+    """Whether ``tasks`` go through the batch path. ``batch=None``: the optimizee offers one
+    and there are at least :func:`min_batch` tasks; ``batch=True`` forces it for more than one
+    task; False never."""
+    if batch is None:
+        return optimizee.has_batch() and len(tasks) >= min_batch(optimizee)
+    return bool(batch) and len(tasks) > 1
+
+
+def setup_optimizee(optimizee: Optimizee) -> None:
+    """``optimizee.setup()`` on a worker. An :class:`L2LError` (a ``ConfigError`` naming a bad
+    setting) propagates as it is; any other exception becomes a :class:`SetupError`. Executors
+    raise either, never turn them into failed evaluations."""
+    try:
+        optimizee.setup()
+    except L2LError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - re-raised as SetupError
+        raise SetupError(f"optimizee setup failed in a worker: {type(exc).__name__}: {exc}") from exc
 
 
 def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = None) -> list[Evaluation]:
     """Evaluate ``tasks`` with ``optimizee`` (already set up) in this process.
 
-    Uses the optimizee's batch path when it has one (``batch=None``) or when ``batch`` is True.
+    Uses the optimizee's batch path when it has one and there are at least its ``min_batch``
+    tasks (``batch=None``), or when ``batch`` is True.
     Exceptions, wrong fitness lengths and non-finite values become failed evaluations. If a
     whole batch raises, each task is retried on its own so one bad individual does not fail
     the others.
@@ -99,23 +123,27 @@ def prepared(token: str, optimizee: Optimizee | None = None,
     """Per-worker cache: the set-up optimizee for ``token``, calling ``setup()`` only once.
 
     Executors that ship the optimizee with every task (MPI, Dask) call this on the worker with
-    a token identifying the run; ``loader()`` produces the optimizee on a cache miss.
+    a token identifying the run; ``loader()`` produces the optimizee on a cache miss. A failing
+    ``setup()`` raises :class:`SetupError`.
     """
     if token not in _prepared:
         opt = optimizee if optimizee is not None else loader()
-        opt.setup()
+        setup_optimizee(opt)
         _prepared.clear()
         _prepared[token] = opt
     return _prepared[token]
 
 
-def default_chunk_size(n_tasks: int, workers: int, batch: bool, chunk: int | None = None) -> int:
-    """Tasks per chunk: ``chunk`` when given; else, for a batch optimizee, one chunk per worker,
+def default_chunk_size(n_tasks: int, workers: int, batch: bool, chunk: int | None = None,
+                       least: int = 2) -> int:
+    """Tasks per chunk: ``chunk`` when given; else, for a batch optimizee (``batch``) whose
+    chunks would hold at least ``least`` tasks (its :func:`min_batch`), one chunk per worker,
     otherwise about four chunks per worker (load balance)."""
     if chunk is not None:
         return int(chunk)
-    per = max(1, int(workers)) * (1 if batch else 4)
-    return max(1, -(-n_tasks // per))
+    workers = max(1, int(workers))
+    batch = batch and -(-n_tasks // workers) >= least
+    return max(1, -(-n_tasks // (workers * (1 if batch else 4))))
 
 
 def chunked(tasks: Sequence[Task], size: int) -> list[list[Task]]:

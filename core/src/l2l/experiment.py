@@ -15,12 +15,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from . import guard
 from .errors import ConfigError
 from .evaluation import Evaluation, Individual
 from .executor import Executor, Task
 from .executors.serial import SerialExecutor
 from .optimizee import Optimizee
 from .optimizer import Optimizer, Problem
+from .parts import recorded_table, with_qualified_names
 from .plugins import Plugins, get_plugins
 from .store import Store
 
@@ -148,16 +150,17 @@ class Experiment:
                optimizer: Optimizer | None = None, executor: Executor | None = None,
                plugins: Plugins | None = None, progress: Progress | None = None) -> Experiment:
         """Continue run ``ref`` from its last committed generation. Parts not given are
-        rebuilt from the stored config; ``executor`` may differ from the original."""
+        rebuilt from the stored config, each from the plugin the run recorded for it (see
+        :mod:`l2l.parts`); ``executor`` may differ from the original."""
         from .config import build_part, stop_from
 
         plugins = plugins or get_plugins()
         record = store.run(ref)
         cfg = record.config
         exp_cfg = cfg.get("experiment", {})
-        exp = cls(optimizee or build_part(plugins, "optimizees", cfg["optimizee"]),
-                  optimizer or build_part(plugins, "optimizers", cfg["optimizer"]),
-                  executor or build_part(plugins, "executors", cfg.get("executor", {"name": "serial"})),
+        exp = cls(optimizee or build_part(plugins, "optimizees", recorded_table(cfg, "optimizee", plugins)),
+                  optimizer or build_part(plugins, "optimizers", recorded_table(cfg, "optimizer", plugins)),
+                  executor or build_part(plugins, "executors", recorded_table(cfg, "executor", plugins)),
                   store, seed=record.seed, generations=int(exp_cfg.get("generations", 10)),
                   name=record.name, stop=stop_from(exp_cfg), config=cfg, plugins=plugins,
                   progress=progress)
@@ -168,27 +171,35 @@ class Experiment:
     def run(self) -> RunResult:
         """Run (or, after :meth:`resume`, continue) until the generations are done or a stop
         criterion holds. Interruptions leave the run resumable and re-raise."""
-        space, objectives = self.optimizee.space(), self.optimizee.objectives()
-        problem = Problem(space, objectives, optimizer_seed(self.seed), self.optimizee.targets())
-        self.optimizer.start(problem)
+        space, objectives, targets = (guard.call(self.plugins, "optimizees", self.optimizee, m)
+                                      for m in ("space", "objectives", "targets"))
+        problem = Problem(space, objectives, optimizer_seed(self.seed), targets)
+        guard.call(self.plugins, "optimizers", self.optimizer, "start", problem)
         loop: dict[str, Any] = {"best_loss": None, "best_at": None, "since_improved": 0, "evaluations": 0,
                 "history": []}
         first = 0
-        self.executor.start(self.optimizee)  # before the run exists: a bad executor leaves no trace
+        # before the run exists: a bad executor leaves no trace
+        guard.start_executor(self.plugins, self.executor, self.optimizee)
+        recorded = with_qualified_names(self.config, self.plugins, {
+            "optimizee": self.optimizee, "optimizer": self.optimizer, "executor": self.executor})
         try:
             if self.run_id is None:
-                self.run_id = self.store.create_run(self.name, self.seed, self.config,
+                self.run_id = self.store.create_run(self.name, self.seed, recorded,
                                                     self._versions(), space.to_json(), objectives)
             else:
                 ckpt = self.store.last_checkpoint(self.run_id)
                 if ckpt is not None:
                     first, state = ckpt[0] + 1, ckpt[1]
-                    self.optimizer.set_state(state["optimizer"])
+                    guard.call(self.plugins, "optimizers", self.optimizer, "set_state",
+                               state["optimizer"])
                     loop = state["loop"]
                 self.store.set_status(self.run_id, "running")
+                if recorded != self.config:
+                    self.store.set_config(self.run_id, recorded)
         except BaseException:
             self.executor.close()
             raise
+        self.config = recorded
         assert self.run_id is not None
         info = RunInfo(self.run_id, self.name, self.seed, self.config, self.optimizee,
                        self.optimizer, self.executor, self.store, first)
@@ -207,6 +218,7 @@ class Experiment:
                     break
         except BaseException as exc:
             status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            guard.label_setup_error(self.plugins, self.optimizee, exc)
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:

@@ -80,9 +80,12 @@ def l2l_register_executors(registry: Registry) -> None:
 def l2l_run_start(run: RunInfo) -> None:
     """A run starts (or resumes): its parts are built and the executor's workers are up.
 
-    ``run.run_id``, ``run.name``, ``run.seed``, ``run.config`` and the part instances
-    (``run.optimizee``, ``run.optimizer``, ``run.executor``) are available;
-    ``run.generation`` is the first generation about to be evaluated (> 0 after a resume).
+    ``run.run_id``, ``run.name``, ``run.seed``, ``run.store``, the part instances
+    (``run.optimizee``, ``run.optimizer``, ``run.executor``) and ``run.config`` (as stored: the
+    part tables as written, plus ``plugins``, the qualified ``distribution:name`` of each part)
+    are available; ``run.generation`` is the first generation about to be evaluated (> 0 after
+    a resume). To recognise your own optimizee, test its class
+    (``isinstance(run.optimizee, MyModel)``): the name in the config may be qualified.
 
     Example::
 
@@ -97,22 +100,33 @@ def l2l_generation_done(run: RunInfo, generation: int, individuals: Sequence[Ind
     """A generation has been evaluated, told to the optimizer and committed to the store.
 
     ``individuals`` holds every candidate of the generation in index order, failures included
-    (``ind.evaluation.ok`` is False and ``ind.evaluation.error`` says why).
+    (``ind.evaluation.ok`` is False and ``ind.evaluation.error`` says why); a whole generation
+    may fail. Generations are numbered from 0, as in ``l2l show`` and the exports. Compare
+    fitness through the objectives' loss (lower is better, whatever the directions).
 
     Example::
 
         @hookimpl
         def l2l_generation_done(run, generation, individuals):
-            best = min(i.evaluation.fitness[0] for i in individuals if i.evaluation.ok)
-            print(generation, best)
+            objectives = run.optimizee.objectives()
+            ok = [objectives.loss(i.evaluation.fitness) for i in individuals if i.evaluation.ok]
+            best = f"{min(ok):.4g}" if ok else "-"  # every evaluation may have failed
+            print(f"generation {generation}: best loss {best}, {len(individuals) - len(ok)} failed")
     """
 
 
 @hookspec
 def l2l_run_end(run: RunInfo, status: str) -> None:
-    """A run ends. ``status`` is ``"finished"``, ``"stopped"`` (a stop criterion or the
-    optimizer was done) or ``"failed"`` (an error or interruption; committed generations are
-    kept and ``l2l resume`` continues from them).
+    """A run ends, also when it fails. ``status`` is one of
+
+    - ``"finished"``: every generation was evaluated;
+    - ``"stopped"``: a stop criterion held (target, patience, evaluations, time) or the
+      optimizer had nothing left to ask;
+    - ``"failed"``: an error ended it (the store records the error);
+    - ``"interrupted"``: the user stopped it (Ctrl-C).
+
+    After ``"failed"`` and ``"interrupted"`` every committed generation is kept and
+    ``l2l resume`` continues from the last one.
 
     Example::
 
@@ -128,10 +142,13 @@ def l2l_report_figures(optimizee_name: str, optimizee: Any, best: Individual,
     """Contribute figures for the best individual to ``l2l report``.
 
     Fires once per plugin when a report is written. ``optimizee_name`` is the registered
-    name of the run's optimizee and ``optimizee`` an instance rebuilt from the run's config
-    (not set up); return None unless the optimizee is one of yours. Write PNG files into
-    ``outdir`` and return their paths; the report embeds them with their file names as
-    captions.
+    (short) name of the run's optimizee and ``optimizee`` an instance rebuilt from the run's
+    config by the plugin the run used (not set up); return None unless the optimizee is one of
+    yours. ``outdir`` is the folder ``optimizee/`` inside the report's directory
+    (``l2l report RUN -o DIR`` → ``DIR/optimizee/``), shared by every plugin's figures and
+    removed when none writes into it: prefix your file names to avoid clashes. Write PNG files
+    there and return their paths; the report embeds them with their file names as captions.
+    An exception is shown in the report page; the other figures are still written.
 
     Example::
 

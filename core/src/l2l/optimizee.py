@@ -23,9 +23,16 @@ class Optimizee(KeywordArgs):
     ``preload`` names modules that worker processes should import before they fork (slow
     simulator imports then cost once per executor, not once per worker). :meth:`objectives`
     is called for every chunk of tasks, so it must be cheap.
+
+    ``min_batch``: the smallest number of evaluations for which :meth:`evaluate_batch` pays
+    off; executors send a worker whole chunks (about one per worker for a batch optimizee),
+    and a chunk smaller than this is evaluated one parameter set at a time with
+    :meth:`evaluate`. Measure it (a vectorised numpy model often only gains above a few dozen
+    instances) and set it as a class attribute, or take it as a keyword argument.
     """
 
     preload: tuple[str, ...] = ()
+    min_batch: int = 2
 
     def space(self) -> Space:
         """The parameter space to search."""

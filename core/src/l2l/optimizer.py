@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from .errors import ConfigError
 from .evaluation import Evaluation, Objectives, losses
 from .params import KeywordArgs
 from .space import Params, Space
@@ -36,15 +37,24 @@ class Optimizer(KeywordArgs):
     """Base class of optimizers.
 
     Subclasses list the attributes that make up their mutable state in ``state_attributes``;
-    :meth:`state` serialises those and the random generator.
+    :meth:`state` serialises those and the random generator. ``min_population``: the smallest
+    ``population`` the algorithm works with (checked by :meth:`start`, which raises
+    ConfigError below it; ``l2l.testing.check_optimizer`` runs the smallest one).
     """
 
     state_attributes: ClassVar[tuple[str, ...]] = ()
+    min_population: ClassVar[int] = 1
     problem: Problem
     rng: np.random.Generator
 
     def start(self, problem: Problem) -> None:
-        """Prepare for a fresh run on ``problem``. Subclasses call ``super().start(problem)``."""
+        """Prepare for a fresh run on ``problem``. Subclasses call ``super().start(problem)``
+        first: it sets :attr:`problem` and :attr:`rng`, the generator to draw every random
+        number from (seeded from the run's seed; its state is part of every checkpoint)."""
+        population = getattr(self, "population", None)
+        if isinstance(population, int) and population < self.min_population:
+            raise ConfigError(f"{type(self).__name__}: population must be at least "
+                              f"{self.min_population}, got {population}")
         self.problem = problem
         self.rng = np.random.default_rng(problem.seed)
 
@@ -96,12 +106,17 @@ class VectorOptimizer(Optimizer):
         super().start(problem)
 
     def ask_vectors(self) -> np.ndarray:
-        """Candidate vectors, shape ``(n, dim)``; they are bounded afterwards."""
+        """Candidate vectors, shape ``(n, dim)`` in the order of ``self.space`` (flattened;
+        ``self.space.lower`` / ``.upper`` are the bounds); they are bounded afterwards with
+        ``bounding``, and ints and categorical indices are rounded when decoded."""
         raise NotImplementedError
 
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
-        """Learn from the losses (lower is better; failures already penalised)."""
+        """Learn from the losses (lower is better). ``vectors`` are the candidates as
+        evaluated (bounded, ints rounded), not the raw ``ask_vectors()`` output. A failed
+        evaluation's loss is ``penalty`` (None: worse than the worst success of this
+        generation); ``evaluations[i].ok`` tells failures apart."""
         raise NotImplementedError
 
     def ask(self) -> list[Params]:

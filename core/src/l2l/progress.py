@@ -1,4 +1,8 @@
-"""Progress display: a live status line on a terminal, plain log lines otherwise."""
+"""Progress display: a live status line on a terminal, plain log lines otherwise.
+
+Generations are numbered from 0, as ``l2l show``, the exports, the store and the hooks number
+them; the count in parentheses says how far the run is (``generation 9 (10 of 15)``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,11 @@ import time
 from typing import TextIO
 
 from .evaluation import Evaluation, Individual, Objectives
+
+
+def generation_text(generation: int, total: int) -> str:
+    """``generation 9 (10 of 15)``: the generation's number and how far the run is."""
+    return f"generation {generation} ({generation + 1} of {total})"
 
 
 class ProgressDisplay:
@@ -35,7 +44,7 @@ class ProgressDisplay:
         now = time.monotonic()
         if self.live and (now - self._last > 0.1 or done == total):
             self._last = now
-            self.stream.write(f"\r\x1b[2Kgeneration {generation + 1}/{self.generations}  "
+            self.stream.write(f"\r\x1b[2K{generation_text(generation, self.generations)}  "
                               f"evaluations {done}/{total} ({self.failed} failed)  "
                               f"{self._best_text()}")
             self.stream.flush()
@@ -44,7 +53,7 @@ class ProgressDisplay:
                    seconds: float) -> None:
         self.best = best_loss
         failed = sum(not i.evaluation.ok for i in individuals)
-        line = (f"generation {generation + 1}/{self.generations}: {len(individuals)} evaluations, "
+        line = (f"{generation_text(generation, self.generations)}: {len(individuals)} evaluations, "
                 f"{failed} failed, {self._best_text()}, {seconds:.3g} s")
         self.failed = 0
         self.stream.write(("\r\x1b[2K" if self.live else "") + line + "\n")

@@ -463,14 +463,16 @@ class Contributions:
 def optimizee_figures(data: RunData, plugins: Plugins, outdir: Path) -> Contributions:
     """Call every ``l2l_report_figures`` implementation on its own; failures are recorded."""
     from .config import build_part
+    from .parts import recorded_table
 
     out = Contributions()
     if data.best is None:
         return out
-    table = data.record.config.get("optimizee", {})
-    name = table.get("name", "?")
+    # the hook gets the registered (short) name; the part is rebuilt from the plugin the run used
+    name = str(data.record.config.get("optimizee", {}).get("name", "?")).rpartition(":")[2]
     try:
-        optimizee = build_part(plugins, "optimizees", table)
+        optimizee = build_part(plugins, "optimizees",
+                               recorded_table(data.record.config, "optimizee", plugins))
     except Exception as exc:  # noqa: BLE001 - reported in the page
         out.problems.append(f"optimizee {name!r} could not be rebuilt from the stored config "
                             f"({type(exc).__name__}: {exc}); no optimizee figures")

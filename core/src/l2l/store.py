@@ -122,6 +122,10 @@ class Store:
         self.db.execute("UPDATE runs SET status = ?, ended = ?, error = ? WHERE id = ?",
                         (status, ended, error, run_id))
 
+    def set_config(self, run_id: int, config: dict[str, Any]) -> None:
+        """Replace a run's stored config (a resume records which plugin provided each part)."""
+        self.db.execute("UPDATE runs SET config = ? WHERE id = ?", (serialize.dumps(config), run_id))
+
     def commit_generation(self, run_id: int, generation: int, individuals: Sequence[Individual],
                           objectives: Objectives, state: dict[str, Any]) -> None:
         """Write a generation's evaluations and the checkpoint after it, atomically."""

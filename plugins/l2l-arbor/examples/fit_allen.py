@@ -2,8 +2,8 @@
 
 The target is the published fit's own trace; four densities start from the middle of their
 bounds and a GA searches them. Writes a markdown table of feature errors before (the start)
-and after (the best), and a PNG of target vs start vs best traces. Run from the repository
-root::
+and after (the best), and a PNG of target vs start vs best traces. The cell is the one packaged
+with l2l-arbor (``l2l_arbor.allen.ALLEN_CELL``/``ALLEN_FIT``). Run::
 
     python plugins/l2l-arbor/examples/fit_allen.py [--generations 8] [--population 16]
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from l2l import experiment_from_config, load_config
+from l2l_arbor.allen import ALLEN_CELL, ALLEN_FIT
 
 HERE = Path(__file__).resolve().parent
 
@@ -57,6 +58,8 @@ def main() -> None:
     args = ap.parse_args()
 
     config = load_config(args.config)
+    # the cell packaged with l2l-arbor, wherever this script runs from
+    config["optimizee"].update(morphology=ALLEN_CELL, allen_fit=ALLEN_FIT)
     if args.generations:
         config["experiment"]["generations"] = args.generations
     if args.population:

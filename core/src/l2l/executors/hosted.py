@@ -5,14 +5,15 @@ Pools such as ``mpi4py.futures`` and ``dask.distributed`` cannot stop a running 
 :class:`~l2l.executors.process.ProcessExecutor` child: a crash or timeout kills only that child,
 the evaluation is recorded as failed with its reason, and a fresh child takes over. Without
 ``isolate`` the worker evaluates in-process (less overhead, no timeout, no crash containment).
-A setup error is kept and raised with every chunk of the run.
+A setup error is kept and raised (as :class:`~l2l.errors.SetupError`) with every chunk of the
+run, so that the run fails instead of recording failed evaluations.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from ..errors import ConfigError, ExecutorError
+from ..errors import ConfigError, SetupError
 from ..evaluation import Evaluation
 from ..executor import Task, prepared, run_tasks, worker_name
 from ..optimizee import Optimizee
@@ -55,12 +56,13 @@ class HostedOptimizee:
             else:
                 self._optimizee = prepared(token, optimizee)
         except BaseException as exc:  # noqa: BLE001 - raised with every chunk of this run
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = str(exc) if isinstance(exc, SetupError) else \
+                f"optimizee setup failed: {type(exc).__name__}: {exc}"
 
     def run(self, tasks: Sequence[Task], where: str) -> list[Evaluation]:
         """Evaluate ``tasks``; outcomes in task order. ``where`` names the worker in errors."""
         if self.error is not None:
-            raise ExecutorError(f"optimizee setup failed on {where} {worker_name()}: {self.error}")
+            raise SetupError(f"{where} {worker_name()}: {self.error}")
         if self._child is not None:
             return self._child.submit(tasks).result()
         assert self._optimizee is not None

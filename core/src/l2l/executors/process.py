@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -21,13 +22,23 @@ from multiprocessing.connection import Connection, wait
 from queue import SimpleQueue
 from typing import Any, Iterator, Sequence
 
-from ..errors import ConfigError, ExecutorError
+from ..errors import ConfigError, ExecutorError, SetupError
 from ..evaluation import Evaluation
-from ..executor import Executor, Task, default_chunk_size, run_one, run_tasks, worker_name
+from ..executor import (
+    Executor,
+    Task,
+    default_chunk_size,
+    min_batch,
+    run_one,
+    run_tasks,
+    uses_batch,
+    worker_name,
+)
 from ..optimizee import Optimizee
 
 
 def _worker_main(conn: Connection, optimizee: Optimizee) -> None:
+    conn.send(("started", None))  # the worker got past interpreter start-up (see _await_ready)
     try:
         optimizee.setup()
     except BaseException as exc:  # noqa: BLE001 - reported to the coordinator
@@ -52,6 +63,23 @@ def _worker_main(conn: Connection, optimizee: Optimizee) -> None:
             for task in tasks:
                 conn.send(("result", task.index, run_one(optimizee, task, n_obj, me)))
         conn.send(("done", None))
+
+
+def _died_starting(process: Any, started: bool, start_method: str) -> ExecutorError:
+    """The error for a worker that exited before it was ready, naming the likely cause."""
+    process.join(timeout=5)
+    code = process.exitcode
+    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited (exit code {code})"
+    if started:
+        return SetupError(f"a worker process {how} during the optimizee's setup()")
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    if start_method != "fork" and main:
+        return ExecutorError(
+            f"a worker process {how} before it started: with start_method '{start_method}' each "
+            f"worker imports the main module ({main}) again, so a script must start its run "
+            "under 'if __name__ == \"__main__\":' (the worker's own error is on stderr above)")
+    return ExecutorError(f"a worker process {how} before it started (its own error is on "
+                         "stderr above)")
 
 
 @dataclass
@@ -144,16 +172,20 @@ class ProcessExecutor(Executor):
         return _Worker(proc, parent)
 
     def _await_ready(self, w: _Worker) -> None:
-        if not w.conn.poll(self.setup_timeout):
-            w.process.kill()
-            raise ExecutorError(f"optimizee setup in a worker took longer than {self.setup_timeout:g} s")
-        try:
-            kind, payload = w.conn.recv()
-        except (EOFError, OSError):
-            raise ExecutorError(f"worker process exited during optimizee setup "
-                                f"(exit code {w.process.exitcode})") from None
+        started = False
+        while True:
+            if not w.conn.poll(self.setup_timeout):
+                w.process.kill()
+                raise ExecutorError(f"optimizee setup in a worker took longer than {self.setup_timeout:g} s")
+            try:
+                kind, payload = w.conn.recv()
+            except (EOFError, OSError):
+                raise _died_starting(w.process, started, self.start_method) from None
+            if kind != "started":
+                break
+            started = True
         if kind == "setup-failed":
-            raise ExecutorError(f"optimizee setup failed in a worker: {payload}")
+            raise SetupError(f"optimizee setup failed in a worker: {payload}")
         w.name = payload
 
     def close(self) -> None:
@@ -183,7 +215,8 @@ class ProcessExecutor(Executor):
 
     # -- submission ------------------------------------------------------------------------
     def chunk_size(self, n_tasks: int) -> int:
-        return default_chunk_size(n_tasks, int(self.workers), self._batch, self.chunk)
+        return default_chunk_size(n_tasks, int(self.workers), self._batch, self.chunk,
+                                  min_batch(self._optimizee))
 
     def _enqueue(self, tasks: Sequence[Task], stream: SimpleQueue | None) -> Future[list[Evaluation]]:
         if self._error is not None:
@@ -196,7 +229,7 @@ class ProcessExecutor(Executor):
         with self._lock:
             for part in [job.tasks[i:i + self.chunk_size(len(job.tasks))]
                          for i in range(0, len(job.tasks), self.chunk_size(len(job.tasks)))]:
-                self._pending.append(_Chunk(job, part, self._batch and len(part) > 1))
+                self._pending.append(_Chunk(job, part, uses_batch(self._optimizee, part)))
         os.write(self._wake_w, b"x")
         return fut
 

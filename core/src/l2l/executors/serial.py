@@ -10,7 +10,7 @@ from typing import Iterator, Sequence
 
 from ..errors import ConfigError
 from ..evaluation import Evaluation
-from ..executor import Executor, Task, run_one, run_tasks, uses_batch, worker_name
+from ..executor import Executor, Task, run_one, run_tasks, setup_optimizee, uses_batch, worker_name
 from ..optimizee import Optimizee
 
 
@@ -60,7 +60,7 @@ class SerialExecutor(Executor):
             if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
                 raise ConfigError("serial executor: timeout needs SIGALRM in the main thread "
                                   "(Unix); use the process executor")
-        optimizee.setup()
+        setup_optimizee(optimizee)
         self._optimizee = optimizee
         self._n_obj, self._me = len(optimizee.objectives()), worker_name()
 

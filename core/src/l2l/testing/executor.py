@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import SetupError
 from ..evaluation import Evaluation, Objectives
 from ..executor import Executor, Task, run_tasks
 from ..optimizee import Optimizee
@@ -64,6 +65,16 @@ class BatchProbeOptimizee(ProbeOptimizee):
             fitness, obs = self._values(float(p["x"]), s)
             out.append(Evaluation(fitness=fitness, observation=obs, info={"path": "batch"}))
         return out
+
+
+SETUP_FAILURE = "probe: setup() fails on purpose"
+
+
+class BrokenSetupProbe(ProbeOptimizee):
+    """The probe whose ``setup()`` raises: an executor must fail the run, not evaluate."""
+
+    def setup(self) -> None:
+        raise RuntimeError(SETUP_FAILURE)
 
 
 def probe_tasks(n: int = 13, offset: int = 0) -> list[Task]:
@@ -130,7 +141,8 @@ def check_executor(cls: type, *, timeout: float = 120.0, **kwargs: Any) -> None:
     every task exactly once as ``(task, evaluation)``; exceptions and NaNs come back as failed
     evaluations with their reason; outcomes equal an in-process run (same seeds); the executor
     serves several generations and the batch path; ``close`` is idempotent, also before
-    ``start``.
+    ``start``; an optimizee whose ``setup()`` fails makes ``start()`` raise, or ``map()`` raise
+    :class:`~l2l.errors.SetupError`, never returns evaluations.
     """
     assert issubclass(cls, Executor), f"subclass: {cls.__name__} must subclass l2l.Executor"
     try:
@@ -165,6 +177,49 @@ def check_executor(cls: type, *, timeout: float = 120.0, **kwargs: Any) -> None:
         except Exception as exc:  # noqa: BLE001
             raise AssertionError(f"close-idempotent: a second close() raised "
                                  f"{type(exc).__name__}: {exc}") from None
+    _check_setup_failure(cls, kwargs)
+
+
+def _chain(exc: BaseException | None) -> str:
+    """The messages of an exception and its causes."""
+    out = []
+    while exc is not None:
+        out.append(f"{type(exc).__name__}: {exc}")
+        exc = exc.__cause__ or exc.__context__
+    return " <- ".join(out)
+
+
+def _check_setup_failure(cls: type, kwargs: dict[str, Any]) -> None:
+    """A failing ``setup()`` must stop the run: ``start()`` raises (any exception: the core
+    names the optimizee), or ``submit()``/``map()`` raise :class:`~l2l.errors.SetupError`;
+    never evaluations."""
+    executor = cls(**kwargs)
+    try:
+        try:
+            executor.start(BrokenSetupProbe())
+        except Exception as exc:  # noqa: BLE001
+            assert SETUP_FAILURE in _chain(exc), (
+                f"setup-failure-reported: start() raised {_chain(exc)}, which does not carry the "
+                f"optimizee's own error ({SETUP_FAILURE!r})")
+            return
+        try:
+            got = list(executor.map(probe_tasks(4)))
+        except SetupError as exc:
+            assert SETUP_FAILURE in str(exc), (
+                f"setup-failure-reported: the SetupError ({exc}) does not carry the optimizee's "
+                f"own error ({SETUP_FAILURE!r})")
+            return
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(
+                f"setup-failure-is-setuperror: with an optimizee whose setup() fails, map() raised "
+                f"{_chain(exc)}; raise l2l.SetupError (l2l.executor.setup_optimizee and "
+                "l2l.executor.prepared do)") from None
+        raise AssertionError(
+            f"setup-failure-stops-the-run: the optimizee's setup() failed, yet the executor "
+            f"returned {len(got)} evaluations; raise l2l.SetupError from start() or map() "
+            "(l2l.executor.setup_optimizee / prepared), never failed evaluations")
+    finally:
+        executor.close()
 
 
 def _drive(executor: Executor, probe: ProbeOptimizee, kind: str, tasks: list[Task],

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import serialize
+from ..errors import ConfigError
 from ..evaluation import Evaluation, as_evaluation
 from ..optimizee import Optimizee
 from ..optimizer import Optimizer, Problem
@@ -153,7 +154,9 @@ def check_optimizer(cls: type[Optimizer], optimizee: Optimizee | None = None,
     finite, in-bounds parameter dicts; two runs with the same seed ask the same candidates;
     state() survives ``l2l.serialize`` and a fresh optimizer restored with set_state()
     continues bit-identically; failed evaluations are tolerated (no exception, no NaN in the
-    candidates or the state); with a ``population`` hyper-parameter, population 2 works.
+    candidates or the state); with a ``population`` hyper-parameter (and none given), the
+    smallest population the class declares (``min_population``, at least 2) works, and one
+    below it is a ConfigError at ``start()``.
     """
     assert issubclass(cls, Optimizer), f"subclass: {cls.__name__} must subclass l2l.Optimizer"
     optimizee = optimizee if optimizee is not None else LinearFit()
@@ -190,6 +193,29 @@ def check_optimizer(cls: type[Optimizer], optimizee: Optimizee | None = None,
     assert not _has_nan(serialize.loads(_state_text(reference, "after failed generations"))), (
         "failure-tolerant: the state holds NaN after generations with failed evaluations")
     if "population" in cls._param_names() and "population" not in kwargs:
-        small = _started(cls, {**kwargs, "population": 2}, problem)
+        _check_smallest_population(cls, kwargs, problem, optimizee, n_obj)
+
+
+def _check_smallest_population(cls: type[Optimizer], kwargs: dict[str, Any], problem: Problem,
+                               optimizee: Optimizee, n_obj: int) -> None:
+    smallest = max(2, int(cls.min_population))
+    try:
+        small = _started(cls, {**kwargs, "population": smallest}, problem)
         _run(small, optimizee, 0, 4, n_obj)
+    except Exception as exc:  # noqa: BLE001 - the rules broken at this population included
+        detail = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
+        raise AssertionError(
+            f"smallest-population: population {smallest} failed ({detail}); "
+            f"make it work, or declare the smallest that does as {cls.__name__}.min_population"
+        ) from exc
+    if cls.min_population > 1:
+        below = cls(**{**kwargs, "population": cls.min_population - 1})
+        try:
+            below.start(problem)
+        except ConfigError:
+            return
+        raise AssertionError(
+            f"population-below-minimum: population {cls.min_population - 1} (below "
+            f"min_population {cls.min_population}) must be a ConfigError at start(); call "
+            "super().start(problem)")
 

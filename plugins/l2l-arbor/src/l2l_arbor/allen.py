@@ -4,15 +4,26 @@ The genome becomes mechanisms painted per region and settings in the grammar of
 :mod:`l2l_arbor.settings` (``NaV.gbar@soma``, ``pas.e@dend``, ``cm@axon``, ...); the
 conditions give temperature, initial potential and reversal potentials. Every genome entry is
 thus a setting a free parameter can take over.
+
+One such cell ships with the package (:data:`ALLEN_CELL`, :data:`ALLEN_FIT`; source and licence
+in ``data/allen/NOTICE.md``): a mouse L5 neuron of the Rbp4-Cre line from the Allen Cell Types
+Database, as distributed with Arbor's Python examples.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 from l2l import ConfigError
+
+#: the folder of the packaged Allen cell (with NOTICE.md: where it comes from, its licence)
+ALLEN_DATA = Path(str(files("l2l_arbor") / "data" / "allen"))
+#: its morphology (SWC) and its published all-active fit
+ALLEN_CELL = str(ALLEN_DATA / "cell.swc")
+ALLEN_FIT = str(ALLEN_DATA / "fit.json")
 
 
 @dataclass

@@ -27,7 +27,7 @@ from queue import Empty, SimpleQueue
 from typing import Any, Iterator, Sequence
 
 from l2l import ConfigError, Evaluation, Executor, ExecutorError, Optimizee, Task
-from l2l.executor import chunked, default_chunk_size
+from l2l.executor import chunked, default_chunk_size, min_batch
 from l2l.executors.hosted import check_host_options
 
 from .worker import release, run_chunk
@@ -96,13 +96,13 @@ class DaskExecutor(Executor):
                 raise ConfigError(f"dask executor: cannot reach the scheduler at "
                                   f"{self.address}: {exc}") from None
         self._token = uuid.uuid4().hex
-        self._batch = optimizee.has_batch()
+        self._batch, self._least = optimizee.has_batch(), min_batch(optimizee)
         # shipped with every chunk (scattered data would be lost with the workers holding it)
         self._payload = pickle.dumps(optimizee, protocol=pickle.HIGHEST_PROTOCOL)
 
     def chunk_size(self, n_tasks: int) -> int:
         workers = len(self._client.nthreads()) if self._client is not None else int(self.workers)
-        return default_chunk_size(n_tasks, workers, self._batch, self.chunk)
+        return default_chunk_size(n_tasks, workers, self._batch, self.chunk, self._least)
 
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
         """Run ``tasks`` as one chunk; the future's result is in task order."""

@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from typing import Any, Sequence
 
 from l2l import ConfigError, Evaluation, Executor, ExecutorError, Optimizee, Task
-from l2l.executor import default_chunk_size
+from l2l.executor import default_chunk_size, min_batch
 from l2l.executors.hosted import check_host_options
 
 from .environment import ensure_mpiexec
@@ -79,7 +79,7 @@ class MPIExecutor(Executor):
             options["max_workers"] = int(self.workers)
         self._token = uuid.uuid4().hex
         payload = pickle.dumps(optimizee, protocol=pickle.HIGHEST_PROTOCOL)
-        self._batch = optimizee.has_batch()
+        self._batch, self._least = optimizee.has_batch(), min_batch(optimizee)
         self._pool = MPIPoolExecutor(
             initializer=init_worker,
             initargs=(self._token, payload, self.timeout, bool(self.isolate), self.start_method),
@@ -91,7 +91,7 @@ class MPIExecutor(Executor):
 
     def chunk_size(self, n_tasks: int) -> int:
         return default_chunk_size(n_tasks, getattr(self, "_n_workers", int(self.workers)), self._batch,
-                                  self.chunk)
+                                  self.chunk, self._least)
 
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
         return self._pool.submit(run_chunk, self._token, list(tasks))

@@ -33,6 +33,10 @@ class Isolated(Optimizee):
     def has_batch(self) -> bool:  # type: ignore[override] - the wrapped class decides
         return self.inner.has_batch()
 
+    @property
+    def min_batch(self) -> int:  # type: ignore[override] - the wrapped optimizee decides
+        return getattr(self.inner, "min_batch", 2)
+
     def space(self) -> Space:
         return self.inner.space()
 
