@@ -51,6 +51,7 @@ def _output_file(path: str | None) -> None:
 
 
 #: seconds the serial executor's sentinel waits after a signal before it kills a stuck run
+#: (environment variable L2L_SENTINEL_GRACE)
 SENTINEL_GRACE = 10.0
 
 
@@ -66,7 +67,8 @@ class _Sentinel:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(Path(__file__).with_name("sentinel.py")),
-                 store, str(os.getpid()), str(read), str(SENTINEL_GRACE)],
+                 store, str(os.getpid()), str(read),
+                 os.environ.get("L2L_SENTINEL_GRACE", str(SENTINEL_GRACE))],
                 pass_fds=(read,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)

@@ -57,7 +57,7 @@ def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = 
     """Evaluate ``tasks`` with ``optimizee`` (already set up) in this process.
 
     Uses the optimizee's batch path when it has one (``batch=None``) or when ``batch`` is True.
-    Exceptions, wrong fitness lengths, non-finite values and results that cannot be stored
+    Exceptions (``sys.exit()`` included), wrong fitness lengths, non-finite values and results that cannot be stored
     (an ``info`` that is not JSON-serialisable, a string instead of a number) become failed
     evaluations. If a whole batch raises or returns the wrong number of results, each task is
     retried on its own so one bad individual does not fail the others; a batch whose results
@@ -72,7 +72,7 @@ def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = 
                                                     [t.seed for t in tasks]))
             if len(results) != len(tasks):
                 raise RuntimeError(f"evaluate_batch returned {len(results)} results for {len(tasks)} tasks")
-        except Exception:  # noqa: BLE001 - retry one by one to isolate the culprit
+        except (Exception, SystemExit):  # noqa: BLE001 - retry one by one to isolate the culprit
             return [run_one(optimizee, t, n_obj, me) for t in tasks]
         per = (time.perf_counter() - t0) / len(tasks)
         out = []
@@ -89,7 +89,7 @@ def run_one(optimizee: Optimizee, task: Task, n_obj: int, me: str) -> Evaluation
     t0 = time.perf_counter()
     try:
         ev = _converted(optimizee.evaluate(task.params, task.seed), n_obj)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded, never raised
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - every failure is recorded, never raised
         ev = Evaluation.failed(_reason(exc))
     ev.wall_time, ev.worker = time.perf_counter() - t0, me
     return ev

@@ -99,7 +99,8 @@ class DaskExecutor(Executor):
             host = "0.0.0.0" if self.host == "*" else self.host
             self._scratch = _scratch_directory()
             try:
-                with dask.config.set(LOCAL_SCHEDULER):
+                # every dask server (scheduler, nannies, workers) works in a scratch space
+                with dask.config.set({**LOCAL_SCHEDULER, "temporary-directory": self._scratch}):
                     self._cluster = LocalCluster(
                         n_workers=int(self.workers), threads_per_worker=1, processes=True,
                         host=host, dashboard_address=None, silence_logs=logging.ERROR,
