@@ -81,9 +81,10 @@ def test_kill_9_mid_generation_then_resume_equals_uninterrupted(tmp_path, execut
     proc.wait()
     done = committed_generations(killed)
     assert 4 <= done < 12, "the kill must land mid-run"
-    with Store(killed) as store:
-        assert store.run(1).status == "running"
-        assert store.run(1).generations == done  # nothing half-written
+    with Store(killed, readonly=True) as store:
+        record = store.run(1)
+        assert record.status == "failed" and "that wrote it is gone" in record.error  # dead lease
+        assert record.generations == done  # nothing half-written
 
     res = l2l("resume", "1", "--store", killed)
     assert res.returncode == 0, res.stderr

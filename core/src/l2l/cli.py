@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -96,6 +97,7 @@ def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
     try:
         result = exp.run()
     except KeyboardInterrupt as exc:
+        _stop_listening()
         signum = getattr(exc, "signum", signal.SIGINT)
         how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
         if exp.run_id is None:
@@ -120,6 +122,14 @@ def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
         page = write_report(exp.store, result.run_id, Path(args.report))
         print(f"report written to {page}")
     return 0
+
+
+def _stop_listening() -> None:
+    """Once an interruption is being reported, further Ctrl-Cs only repeat the request: ignore
+    them, so that the exit status stays the one of the first signal."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -418,6 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"l2l: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # outside a run (loading plugins, reading the config)
+        _stop_listening()
         signum = int(getattr(exc, "signum", signal.SIGINT))
         print(f"\nl2l: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
         return 128 + signum
