@@ -114,3 +114,20 @@ def test_sigterm_to_the_coordinator_alone_stops_its_workers(harness):
     res = harness.signal_when(proc, store, signal.SIGTERM, generations=1, delay=0.3, group=False)
     assert res.returncode == 143 and status(store)[0] == "interrupted", res.stderr
     assert Path(store).exists()
+
+
+@pytest.mark.parametrize("executor", ["process", "dask"])
+def test_kill_9_during_a_hang_in_compiled_code_leaves_no_worker(harness, executor):
+    """A worker stuck in compiled code with the GIL held and every signal blocked cannot run
+    its watching thread: the kernel's parent-death signal must end it (and the forkserver and
+    resource tracker with it)."""
+    config = harness.config(optimizee='name = "probe"\nfault = "hang-c"\nbelow = 0.5',
+                            executor=executor, executor_keys="workers = 2", generations=3,
+                            population=6)
+    store = harness.root / "runs.db"
+    proc = harness.start("run", config, "--store", store)
+    time.sleep(0.5)
+    res = harness.signal_when(proc, store, signal.SIGKILL, generations=0, delay=2.0, group=False)
+    assert res.returncode == -9
+    assert not harness.leftovers(), "workers outlived their coordinator"
+    harness.allow_tmp = ("pymp-", "l2l-dask-")

@@ -64,12 +64,15 @@ class Harness:
         #: prefixes of names a test accepts in its TMPDIR afterwards
         self.allow_tmp: tuple[str, ...] = ()
 
-    def start(self, *args: object, script: str | None = None, **kw: object) -> subprocess.Popen:
+    def start(self, *args: object, script: str | None = None) -> subprocess.Popen:
         """``python -m l2l ARGS`` (or ``python -c SCRIPT ARGS``) in a new session."""
         head = [sys.executable, "-c", script] if script else [sys.executable, "-m", "l2l"]
-        return subprocess.Popen([*head, *map(str, args)], cwd=self.root, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True, **kw)  # type: ignore[call-overload]
+        return self.start_command([*head, *map(str, args)])
+
+    def start_command(self, argv: list[str]) -> subprocess.Popen:
+        """Any command, in a new session, with the test's environment."""
+        return subprocess.Popen(argv, cwd=self.root, env=self.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
 
     def run(self, *args: object, timeout: float = 180, script: str | None = None) -> Result:
         t0 = time.monotonic()

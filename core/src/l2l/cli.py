@@ -30,9 +30,15 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
+_opened: list[Store] = []
+
+
 def _store(args: argparse.Namespace, readonly: bool = True) -> Store:
-    """The store named by ``--store``: read-only for reading commands (no file is created)."""
-    return Store(args.store, readonly=readonly)
+    """The store named by ``--store``: read-only for reading commands (no file is created).
+    Closed when the command ends."""
+    store = Store(args.store, readonly=readonly)
+    _opened.append(store)
+    return store
 
 
 def _output_dir(path: str | None, what: str) -> None:
@@ -432,6 +438,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         signum = int(getattr(exc, "signum", signal.SIGINT))
         print(f"\nl2l: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
         return 128 + signum
+    finally:
+        while _opened:
+            _opened.pop().close()
 
 
 if __name__ == "__main__":
