@@ -30,23 +30,26 @@ PR_SET_PDEATHSIG = 1
 QUIET = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
-def bind_to(owner: int, parent_dies_with_owner: bool = False) -> None:
-    """Make this process ignore terminal/scheduler signals and die when ``owner`` exits.
+def bind_to(owner: int, parent_dies_with_owner: bool = False,
+            signals: tuple[int, ...] = QUIET) -> None:
+    """Make this process ignore ``signals`` (the terminal's and the scheduler's) and die when
+    ``owner`` exits.
 
     ``parent_dies_with_owner``: this process's parent is the owner's main thread or a
     forkserver of the owner's, so the kernel's parent-death signal may be used too.
     """
-    quiet_signals()
+    quiet_signals(signals)
     if parent_dies_with_owner:
         die_with_parent()
     watch(owner)
 
 
-def quiet_signals() -> None:
-    """Ignore SIGINT, SIGTERM and SIGHUP (only possible in the main thread)."""
+def quiet_signals(signals: tuple[int, ...] = QUIET) -> None:
+    """Ignore ``signals`` (default SIGINT, SIGTERM and SIGHUP; only possible in the main
+    thread)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for sig in QUIET:
+    for sig in signals:
         signal.signal(sig, signal.SIG_IGN)
 
 
