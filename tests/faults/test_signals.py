@@ -43,6 +43,7 @@ def reference(tmp_path_factory, kind: str) -> list[tuple]:
         config = h.config(optimizee=HANGING if kind == "hang" else STEADY, executor="process",
                           executor_keys=KEYS["process"], generations=5, population=6)
         res = h.run("run", config, "--store", h.root / "ref.db")
+        h.tmp_files()
         assert res.returncode == 0, res.stderr
         _references[kind] = evaluations(h.root / "ref.db")
         assert len(_references[kind]) == 30

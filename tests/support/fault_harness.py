@@ -10,10 +10,12 @@ inherits it, even when it is re-parented), and nothing may be left in that TMPDI
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -56,8 +58,8 @@ class Harness:
     def __init__(self, root: Path):
         self.root = root
         self.token = uuid.uuid4().hex
-        self.tmp = root / "tmp"
-        self.tmp.mkdir()
+        # short: multiprocessing puts its AF_UNIX sockets there (at most 107 bytes of path)
+        self.tmp = Path(tempfile.mkdtemp(prefix="l2lf-"))
         self.env = {**os.environ, TOKEN: self.token, "TMPDIR": str(self.tmp),
                     "PYTHONFAULTHANDLER": "1", "L2L_SENTINEL_GRACE": "3"}
         self.env.pop("PYTEST_CURRENT_TEST", None)
@@ -141,6 +143,13 @@ name = "{executor}"
                 p.kill()
             except psutil.Error:
                 pass
+
+    def tmp_files(self) -> list[str]:
+        """What is left in the test's TMPDIR (names a test allowed aside); removes it."""
+        files = sorted(p.name for p in self.tmp.iterdir()
+                       if not p.name.startswith(self.allow_tmp or ("\0",)))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return files
 
 
 def finish(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
