@@ -85,15 +85,21 @@ def release_forkserver() -> None:
         server._forkserver_alive_fd = None  # type: ignore[attr-defined]
 
 
-def watch(owner: int, interval: float = 0.5) -> threading.Thread:
-    """Start a daemon thread that ends this process when process ``owner`` exits."""
-    thread = threading.Thread(target=_watch, args=(owner, interval), name="l2l-lifeline",
+#: seconds a process may still take to end by itself after its owner exited (an owner that
+#: exits normally has just asked it to stop) before it is ended
+GRACE = 3.0
+
+
+def watch(owner: int, interval: float = 0.5, grace: float = GRACE) -> threading.Thread:
+    """Start a daemon thread that ends this process ``grace`` seconds after process ``owner``
+    exits (unless it has ended by itself by then)."""
+    thread = threading.Thread(target=_watch, args=(owner, interval, grace), name="l2l-lifeline",
                               daemon=True)
     thread.start()
     return thread
 
 
-def _watch(owner: int, interval: float) -> None:
+def _watch(owner: int, interval: float, grace: float) -> None:
     fd = None
     if hasattr(os, "pidfd_open"):
         try:
@@ -108,6 +114,7 @@ def _watch(owner: int, interval: float) -> None:
     else:
         while alive(owner):
             time.sleep(interval)
+    time.sleep(grace)
     os._exit(1)
 
 

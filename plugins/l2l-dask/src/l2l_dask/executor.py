@@ -105,6 +105,8 @@ class DaskExecutor(Executor):
                         n_workers=int(self.workers), threads_per_worker=1, processes=True,
                         host=host, dashboard_address=None, silence_logs=logging.ERROR,
                         local_directory=self._scratch, preload=["l2l_dask.preload"],
+                        # their temporary files too (removed with it, even if they are killed)
+                        env={"TMPDIR": self._scratch},
                         worker_dashboard_address=f"{_url_host(host)}:0",
                         # the scheduler's bare HTTP endpoint: any free port
                         scheduler_kwargs={"dashboard_address": f"{_url_host(host)}:0"})
@@ -214,6 +216,11 @@ class DaskExecutor(Executor):
         """Stop this run's evaluation children (a chunk still running, from an interrupted
         generation, is abandoned), then the local cluster and its temporary directory."""
         client = getattr(self, "_client", None)
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        # closing after an interruption (workers killed by the terminal's or the scheduler's
+        # signal): the cluster's complaints about them are not the user's concern
+        quiet.setLevel(logging.CRITICAL)
         try:
             if client is not None:
                 try:
@@ -228,6 +235,7 @@ class DaskExecutor(Executor):
             if getattr(self, "_scratch", None):
                 shutil.rmtree(self._scratch, ignore_errors=True)
             self._client = self._cluster = self._scratch = None
+            quiet.setLevel(level)
 
 
 def _scratch_directory() -> str:

@@ -69,8 +69,12 @@ while child.poll() is None:
     else:
         time.sleep(0.5)
         gone = os.getppid() != owner
-    if gone:
-        os.killpg(0, signal.SIGKILL)
+    if gone:  # the ranks may still be ending after a normal shutdown: give them 10 s
+        deadline = time.monotonic() + 10
+        while child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if child.poll() is None:
+            os.killpg(0, signal.SIGKILL)
 sys.exit(child.returncode if child.returncode >= 0 else 128 - child.returncode)
 """
 
