@@ -21,13 +21,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 
 TOKEN = "L2L_FAULTS_TOKEN"
 
 
-def tagged(token: str) -> list[psutil.Process]:
-    """Live processes whose environment carries ``token``."""
+def tagged(token: str) -> list:
+    """Live processes (psutil) whose environment carries ``token``."""
+    import psutil
+
     found = []
     for proc in psutil.process_iter(["pid"]):
         try:
@@ -133,7 +134,7 @@ name = "{executor}"
         for p in left:
             try:
                 out.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
-            except psutil.Error:
+            except Exception:  # noqa: BLE001 - psutil.Error: it has just ended
                 continue
         return out
 
@@ -141,7 +142,7 @@ name = "{executor}"
         for p in tagged(self.token):
             try:
                 p.kill()
-            except psutil.Error:
+            except Exception:  # noqa: BLE001 - psutil.Error: it has just ended
                 pass
 
     def tmp_files(self) -> list[str]:
@@ -169,25 +170,22 @@ def finish(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:
 
 def committed(store: Path) -> int:
     """Committed generations in ``store`` (0 while it cannot be read)."""
+    return _count(store, "checkpoints")
+
+
+def run_exists(store: Path) -> bool:
+    return _count(store, "runs") > 0
+
+
+def _count(store: Path, table: str) -> int:
     try:
         con = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
         try:
-            return con.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+            return con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
         finally:
             con.close()
     except sqlite3.Error:
         return 0
-
-
-def run_exists(store: Path) -> bool:
-    try:
-        con = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1)
-        try:
-            return con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] > 0
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return False
 
 
 def evaluations(store: Path, run: int = 1) -> list[tuple]:

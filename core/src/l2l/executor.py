@@ -57,11 +57,11 @@ def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = 
     """Evaluate ``tasks`` with ``optimizee`` (already set up) in this process.
 
     Uses the optimizee's batch path when it has one (``batch=None``) or when ``batch`` is True.
-    Exceptions (``sys.exit()`` included), wrong fitness lengths, non-finite values and results that cannot be stored
-    (an ``info`` that is not JSON-serialisable, a string instead of a number) become failed
-    evaluations. If a whole batch raises or returns the wrong number of results, each task is
-    retried on its own so one bad individual does not fail the others; a batch whose results
-    are individually malformed fails only those.
+    Exceptions (``sys.exit()`` included), wrong fitness lengths, non-finite values and results
+    that cannot be stored (an ``info`` that is not JSON-serialisable, a string instead of a
+    number) become failed evaluations. If a whole batch raises or returns the wrong number of
+    results, each task is retried on its own so one bad individual does not fail the others; a
+    batch whose results are individually malformed fails only those.
     """
     n_obj = len(optimizee.objectives())
     me = worker_name()
