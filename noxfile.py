@@ -1,9 +1,11 @@
 """Sessions: one per package (installs only that package and core, runs its tests), lint and
-type checks of core, ``all`` (everything in one environment) and ``demo``.
+type checks of core, ``faults`` (the fault-injection suite), ``all`` (everything in one
+environment), ``demo`` and ``soak``.
 
-    nox                 # what CI runs: lint, types, core, every plugin
+    nox                 # what CI runs: lint, types, core, every plugin, faults
     nox -s nest         # one package
     nox -s demo         # the README's demo: a real optimization and its report
+    nox -s soak         # releases: 2,000 generations x population 2,000, growth and orphans
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ nox.options.error_on_missing_interpreters = True
 
 PLUGINS = sorted(p.name.removeprefix("l2l-") for p in (ROOT / "plugins").glob("l2l-*")
                  if (p / "pyproject.toml").exists())
-nox.options.sessions = ["lint", "types", "core", *PLUGINS]
+nox.options.sessions = ["lint", "types", "core", *PLUGINS, "faults"]
 
 #: the demo: fit the HH conductances of an Arbor ball-and-stick cell to its own eFEL features
 DEMO_CONFIG = ROOT / "plugins" / "l2l-arbor" / "examples" / "hh_ball_and_stick.toml"
@@ -78,11 +80,33 @@ for _name in PLUGINS:
     plugin_session(_name)
 
 
+#: what the fault-injection suite needs besides core: the cluster executors, its probe plugin
+FAULTS_INSTALL = ["-e", "core[report,test]", "-e", "plugins/l2l-mpi", "-e", "plugins/l2l-dask",
+                  "-e", "tests/faults/probe", "psutil", "pytest-xdist"]
+
+
+@nox.session
+def faults(session: nox.Session) -> None:
+    """The fault-injection suite (tests/faults): probe matrix, signal matrix, bad input, store
+    safety, network bindings; two tests at a time (most of its time is spent waiting)."""
+    session.install(*FAULTS_INSTALL)
+    session.run(*PYTEST, "-n", "2", "tests/faults", *session.posargs)
+
+
+@nox.session(default=False)
+def soak(session: nox.Session) -> None:
+    """Releases only: 2,000 generations x population 2,000 through the CLI; checkpoint size and
+    time per generation must stay flat, no process may outlive the run."""
+    session.install(*FAULTS_INSTALL)
+    session.run("python", "tests/faults/soak.py", *session.posargs)
+
+
 @nox.session(name="all")
 def all_(session: nox.Session) -> None:
     """Every package in one environment, every test."""
     session.install("-e", "core[report,test]",
-                    *[arg for n in PLUGINS for arg in ("-e", f"plugins/l2l-{n}[test]")])
+                    *[arg for n in PLUGINS for arg in ("-e", f"plugins/l2l-{n}[test]")],
+                    "-e", "tests/faults/probe", "psutil")
     session.run(*PYTEST, "tests", *session.posargs)
 
 

@@ -98,7 +98,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, text, message):
 
 def test_other_errors_are_one_line_too(tmp_path):
     for args, message in [(("run", tmp_path / "missing.toml"), "does not exist"),
-                          (("show", "42", "--store", tmp_path / "r.db"), "no run '42'"),
+                          (("show", "42", "--store", tmp_path / "r.db"), "r.db does not exist"),
                           (("frobnicate",), "invalid choice"),
                           (("run",), "required"),
                           (("run", "x.toml", "--store", tmp_path / "no" / "dir.db"), "does not exist")]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from core_parts import BadSetup, BatchTrouble, Segv, SlowSetup, Trouble
+from core_parts import BadSetup, BatchTrouble, Segv, SlowSetup, Trouble, Unstorable
 from l2l import ConfigError, ExecutorError, Experiment, Task, build
 from l2l.executors.process import ProcessExecutor
 from l2l.executors.serial import SerialExecutor
@@ -100,3 +99,25 @@ def test_a_hanging_setup_is_a_clear_error_not_a_hang():
         ex.start(SlowSetup())
     assert time.monotonic() - t0 < 10
     assert all(not w.process.is_alive() for w in getattr(ex, "_workers", None) or [])
+
+
+def test_unstorable_results_fail_the_evaluation_not_the_worker():
+    evs = run_map(ProcessExecutor(workers=1), Unstorable(), [0.1, 0.25, 0.35, 0.9])
+    assert evs[0].error.startswith("info is not JSON-serialisable")
+    assert evs[1].error.startswith("unusable result 'not a number'")
+    assert evs[2].error.startswith("SystemExit: 5")  # in the worker: not a dead worker
+    assert evs[3].ok and len({e.worker for e in evs}) == 1
+
+
+def test_close_stops_busy_workers_at_once_and_fails_what_was_waited_for():
+    ex = ProcessExecutor(workers=2)
+    ex.start(Trouble(hang_below=0.5))
+    fut = ex.submit([Task(0, {"x": 0.1}, 0), Task(1, {"x": 0.2}, 1)])
+    time.sleep(0.5)
+    procs = [w.process for w in ex._workers]
+    t0 = time.monotonic()
+    ex.close()
+    assert time.monotonic() - t0 < 5  # not the 60 s the evaluations sleep
+    assert all(not p.is_alive() for p in procs)
+    with pytest.raises(ExecutorError, match="closed before these evaluations finished"):
+        fut.result(timeout=1)

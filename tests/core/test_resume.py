@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from fault_harness import committed
+
 from l2l import Experiment, Store, build
 
 CONFIG = """
@@ -52,17 +54,6 @@ def rows(db, run_id):
         con.close()
 
 
-def committed_generations(db):
-    try:
-        con = sqlite3.connect(db)
-        try:
-            return con.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
-
-
 @pytest.mark.parametrize("executor", ["serial", "process"])
 def test_kill_9_mid_generation_then_resume_equals_uninterrupted(tmp_path, executor):
     config = write(tmp_path, executor)
@@ -74,16 +65,17 @@ def test_kill_9_mid_generation_then_resume_equals_uninterrupted(tmp_path, execut
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.monotonic() + 60
-    while committed_generations(killed) < 4 and time.monotonic() < deadline:
+    while committed(killed) < 4 and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.1)  # into the next generation (each takes ~0.2 s)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done = committed_generations(killed)
+    done = committed(killed)
     assert 4 <= done < 12, "the kill must land mid-run"
-    with Store(killed) as store:
-        assert store.run(1).status == "running"
-        assert store.run(1).generations == done  # nothing half-written
+    with Store(killed, readonly=True) as store:
+        record = store.run(1)
+        assert record.status == "failed" and "that wrote it is gone" in record.error  # dead lease
+        assert record.generations == done  # nothing half-written
 
     res = l2l("resume", "1", "--store", killed)
     assert res.returncode == 0, res.stderr

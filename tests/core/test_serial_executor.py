@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from core_parts import BatchTrouble, Trouble
+from core_parts import BatchTrouble, Trouble, Unstorable
 from l2l import ConfigError, Experiment, build
 from l2l.executor import Task
 
@@ -70,3 +70,23 @@ def test_timeout_errors():
     t.start()
     t.join()
     assert errors and "main thread" in errors[0]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_unstorable_results_fail_only_their_evaluation(batch):
+    ex = build("executor", "serial", batch=batch)
+    ex.start(Unstorable())
+    evs = ex.submit(tasks(0.1, 0.25, 0.35, 0.9)).result()
+    ex.close()
+    assert evs[0].error.startswith("info is not JSON-serialisable: TypeError")
+    assert evs[1].error.startswith("unusable result 'not a number'")
+    assert evs[2].error.startswith("SystemExit: 5")
+    assert evs[3].ok and evs[3].fitness == pytest.approx(((0.9 - 0.7) ** 2,))
+
+
+def test_a_run_with_unstorable_results_finishes():
+    exp = Experiment(Unstorable(), build("optimizer", "random", population=10),
+                     build("executor", "serial"), seed=1, generations=2)
+    result = exp.run()
+    failed = [i.evaluation.error for i in exp.store.individuals(result.run_id) if not i.evaluation.ok]
+    assert result.status == "finished" and failed

@@ -14,7 +14,7 @@ import pytest
 from l2l import (ConfigError, Experiment, SetupError, Store, Task, build,
                  experiment_from_config, load_config)
 from l2l_mpi import MPIExecutor
-from l2l_mpi.environment import wheel_mpiexec
+from l2l_mpi.environment import wheel_tool
 from core_parts import BadSetup, Trouble
 from executor_checks import (TROUBLE_XS, alive, assert_gone, assert_submit_keeps_task_order,
                              assert_trouble_outcomes, run_fitnesses, worker_pid)
@@ -124,11 +124,13 @@ def test_nest_runs_in_workers_of_an_mpi_job():
 
 
 def test_launched_with_mpiexec_rank0_coordinates(tmp_path):
-    mpiexec = wheel_mpiexec()
-    assert mpiexec is not None, "the mpich wheel provides mpiexec in the environment's bin"
+    # on one node, on loopback: the wheel's gforker (no TCP port) and MPICH's netmod on lo
+    mpiexec = wheel_tool("mpiexec.gforker")
+    assert mpiexec is not None, "the mpich wheel provides mpiexec.gforker in the environment's bin"
     config = HERE.parents[1] / "plugins" / "l2l-mpi" / "examples" / "sphere-mpi.toml"
     db = tmp_path / "runs.db"
-    env = {**os.environ, "PATH": f"{mpiexec.parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{mpiexec.parent}{os.pathsep}{os.environ['PATH']}",
+           "UCX_NET_DEVICES": "lo"}
     proc = subprocess.run([str(mpiexec), "-n", "3", sys.executable, "-m", "mpi4py.futures",
                            "-m", "l2l", "run", str(config), "--executor", "mpi", "--store", str(db),
                            "--generations", "2"],

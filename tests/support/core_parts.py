@@ -109,3 +109,19 @@ class MinBatchProbe(Optimizee):
     def evaluate_batch(self, params, seeds):
         return [Evaluation(fitness=(p["x"],), info={"path": "batch", "size": len(params)})
                 for p in params]
+class Unstorable(Trouble):
+    """Returns results the store cannot keep for x < 0.5: a non-JSON info, a string, sys.exit."""
+
+    def evaluate(self, params, seed):
+        x = params["x"]
+        if x < 0.2:
+            return Evaluation(fitness=(x,), info={"handle": object()})
+        if x < 0.3:
+            return "not a number"
+        if x < 0.4:
+            raise SystemExit(5)
+        return super().evaluate(params, seed)
+
+    def evaluate_batch(self, params, seeds):
+        return [self.evaluate(p, s) if p["x"] >= 0.3 or p["x"] < 0.2 else "not a number"
+                for p, s in zip(params, seeds)]

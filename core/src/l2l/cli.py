@@ -1,7 +1,8 @@
 """The ``l2l`` command line.
 
 Every error a user can cause ends with one line on stderr and exit status 2 (``--debug``
-shows the traceback); an interrupted run stays resumable (exit status 130).
+shows the traceback); an interrupted run stays resumable: exit status 130 after Ctrl-C
+(SIGINT), 143 after SIGTERM, 129 after SIGHUP. Reading commands open the store read-only.
 """
 
 from __future__ import annotations
@@ -9,7 +10,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import signal
+import subprocess
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -25,8 +30,63 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(message)
 
 
-def _store(args: argparse.Namespace) -> Store:
-    return Store(args.store)
+_opened: list[Store] = []
+
+
+def _store(args: argparse.Namespace, readonly: bool = True) -> Store:
+    """The store named by ``--store``: read-only for reading commands (no file is created).
+    Closed when the command ends."""
+    store = Store(args.store, readonly=readonly)
+    _opened.append(store)
+    return store
+
+
+def _output_dir(path: str | None, what: str) -> None:
+    """Refuse an output directory that is an existing file, before any work is done."""
+    if path and Path(path).exists() and not Path(path).is_dir():
+        raise ConfigError(f"{what} {path} is an existing file, not a directory")
+
+
+def _output_file(path: str | None) -> None:
+    """Refuse an output file whose directory does not exist, or that is a directory."""
+    if not path:
+        return
+    if Path(path).is_dir():
+        raise ConfigError(f"output {path} is a directory")
+    if not Path(path).resolve().parent.is_dir():
+        raise ConfigError(f"output directory {Path(path).parent} does not exist")
+
+
+#: seconds the serial executor's sentinel waits after a signal before it kills a stuck run
+#: (environment variable L2L_SENTINEL_GRACE)
+SENTINEL_GRACE = 10.0
+
+
+class _Sentinel:
+    """Starts :mod:`l2l.sentinel` next to a run that evaluates in this process (the serial
+    executor): if this process dies abruptly, the sentinel marks the run failed and tells the
+    user to use ``--executor process``."""
+
+    def __init__(self, store: str):
+        read, self._write = os.pipe()
+        watched = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, watched)  # inherited: none is lost
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(Path(__file__).with_name("sentinel.py")),
+                 store, str(os.getpid()), str(read),
+                 os.environ.get("L2L_SENTINEL_GRACE", str(SENTINEL_GRACE))],
+                pass_fds=(read,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            os.close(read)
+
+    def done(self) -> None:
+        try:
+            os.write(self._write, b"done")
+        finally:
+            os.close(self._write)
+        self.process.wait()
 
 
 def _progress(exp: Any) -> None:
@@ -36,13 +96,25 @@ def _progress(exp: Any) -> None:
 
 
 def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
+    from .executors.serial import SerialExecutor
+
     _progress(exp)
+    sentinel = _Sentinel(args.store) if isinstance(exp.executor, SerialExecutor) else None
     try:
         result = exp.run()
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: run {exp.run_id} is kept; continue it with "
-              f"'l2l resume {exp.run_id} --store {args.store}'", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        _stop_listening()
+        signum = getattr(exc, "signum", signal.SIGINT)
+        how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        if exp.run_id is None:
+            print(f"\n{how} before the run started: nothing was stored", file=sys.stderr)
+        else:
+            print(f"\n{how}: run {exp.run_id} is kept; continue it with "
+                  f"'l2l resume {exp.run_id} --store {args.store}'", file=sys.stderr)
+        return 128 + int(signum)
+    finally:
+        if sentinel is not None:
+            sentinel.done()
     best = result.best
     print(f"run {result.run_id} {result.status}: {result.generations} generations, "
           f"{result.evaluations} evaluations in {args.store}")
@@ -58,18 +130,29 @@ def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_listening() -> None:
+    """Once an interruption is being reported, further Ctrl-Cs only repeat the request: ignore
+    them, so that the exit status stays the one of the first signal."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .config import experiment_from_config, load_config
 
+    _output_dir(args.report, "--report")
     config = load_config(args.config)
     exp_table = config.setdefault("experiment", {})
+    if not isinstance(exp_table, dict):
+        raise ConfigError("[experiment] must be a table")
     if args.seed is not None:
         exp_table["seed"] = args.seed
     if args.generations is not None:
         exp_table["generations"] = args.generations
     if args.executor is not None or args.workers is not None:
         config["executor"] = _executor_table(dict(config.get("executor", {"name": "process"})), args)
-    exp = experiment_from_config(config, _store(args))
+    exp = experiment_from_config(config, _store(args, readonly=False))
     return _run_and_report(exp, args)
 
 
@@ -120,7 +203,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from .parts import recorded_table
     from .plugins import get_plugins
 
-    store = _store(args)
+    _output_dir(args.report, "--report")
+    store = _store(args, readonly=False)
     record = store.run(args.run)
     if record.status == "finished":
         raise ConfigError(f"run {record.id} is already finished")
@@ -205,6 +289,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    _output_file(args.output)
     store = _store(args)
     rec = store.run(args.run)
     out = open(args.output, "w", newline="") if args.output else sys.stdout
@@ -269,6 +354,7 @@ def cmd_list_plugins(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
+    _output_dir(args.output, "-o")
     store = _store(args)
     run_id = store.resolve(args.run)
     page = write_report(store, run_id, Path(args.output or f"l2l-report-{run_id}"))
@@ -279,6 +365,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from .report import compare
 
+    _output_file(args.output)
     path = compare(_store(args), list(args.runs), Path(args.output))
     print(f"comparison written to {path}")
     return 0
@@ -287,6 +374,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_new_plugin(args: argparse.Namespace) -> int:
     from .scaffold import new_plugin
 
+    _output_dir(args.dir, "--dir")
     path = new_plugin(args.name, Path(args.dir), executor=args.executor)
     print(f"plugin package written to {path}")
     return 0
@@ -381,6 +469,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file the user named cannot be read or written
+        if debug:
+            traceback.print_exc()
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"l2l: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:  # outside a run (loading plugins, reading the config)
+        _stop_listening()
+        signum = int(getattr(exc, "signum", signal.SIGINT))
+        print(f"\nl2l: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
+    finally:
+        while _opened:
+            _opened.pop().close()
 
 
 if __name__ == "__main__":

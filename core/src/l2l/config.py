@@ -33,7 +33,13 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"config file {str(p)!r} does not exist")
     try:
-        data = tomllib.loads(p.read_text())
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text (byte {exc.start}); a TOML file must be UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: malformed TOML: {exc}") from None
     return data
@@ -108,9 +114,38 @@ def build(kind: str, name: str, **kwargs: Any) -> Any:
     return build_part(get_plugins(), plural(kind), {"name": name, **kwargs})
 
 
+#: the stop criteria of ``[experiment]``: type, and the smallest value allowed (None: any)
+STOP_KEYS: dict[str, tuple[type, float | None]] = {
+    "target": (float, None), "max_evaluations": (int, 1), "patience": (int, 1),
+    "max_seconds": (float, 0.0)}
+#: seeds must fit the store's 64-bit integers
+MAX_SEED = 2**63 - 1
+
+
 def stop_from(table: Mapping[str, Any]) -> Stop:
-    return Stop(**{k: table[k] for k in ("target", "max_evaluations", "patience", "max_seconds")
-                   if table.get(k) is not None})
+    """The :class:`Stop` of an ``[experiment]`` table; ConfigError for a value of the wrong
+    type or out of range (``max_seconds`` must be positive, counts at least 1)."""
+    values = {}
+    for key, (typ, low) in STOP_KEYS.items():
+        value = table.get(key)
+        if value is None:
+            continue
+        if not _accepts(value, typ) or (typ is float and value != value):
+            raise ConfigError(f"[experiment]: {key} = {value!r} should be {typ.__name__}")
+        if low is not None and (value <= low if typ is float else value < low):
+            bound = "positive" if typ is float else f"at least {low:g}"
+            raise ConfigError(f"[experiment]: {key} must be {bound}, got {value!r}")
+        values[key] = value
+    return Stop(**values)
+
+
+def check_seed(seed: Any, where: str = "[experiment]: seed") -> int:
+    """``seed`` as an int in [0, 2**63); ConfigError otherwise."""
+    if not _accepts(seed, int):
+        raise ConfigError(f"{where} = {seed!r} should be int")
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{where} must be between 0 and 2**63 - 1, got {seed}")
+    return int(seed)
 
 
 def experiment_from_config(config: Mapping[str, Any], store: Store | str | None = None, *,
@@ -125,6 +160,9 @@ def experiment_from_config(config: Mapping[str, Any], store: Store | str | None 
     for table in ("optimizee", "optimizer"):
         if table not in config:
             raise ConfigError(f"the config needs an [{table}] table")
+    for table in TABLES:
+        if table in config and not isinstance(config[table], Mapping):
+            raise ConfigError(f"[{table}] must be a table, got {config[table]!r}")
     exp = dict(config.get("experiment", {}))
     bad = sorted(set(exp) - EXPERIMENT_KEYS)
     if bad:
@@ -133,16 +171,17 @@ def experiment_from_config(config: Mapping[str, Any], store: Store | str | None 
     for key, typ in (("seed", int), ("generations", int), ("name", str)):
         if key in exp and not _accepts(exp[key], typ):
             raise ConfigError(f"[experiment]: {key} = {exp[key]!r} should be {typ.__name__}")
+    if "seed" in exp:
+        check_seed(exp["seed"])
+    if exp.get("generations", 1) < 1:
+        raise ConfigError(f"[experiment]: generations must be at least 1, got {exp['generations']}")
     full = {"experiment": exp, "optimizee": dict(config["optimizee"]),
             "optimizer": dict(config["optimizer"]),
             "executor": dict(config.get("executor", DEFAULT_EXECUTOR))}
     optimizee = build_part(plugins, "optimizees", full["optimizee"])
     optimizer = build_part(plugins, "optimizers", full["optimizer"])
     executor = build_part(plugins, "executors", full["executor"])
-    try:
-        stop = stop_from(exp)
-    except TypeError as exc:
-        raise ConfigError(f"[experiment]: {exc}") from None
+    stop = stop_from(exp)
     guard.call(plugins, "optimizees", optimizee, "space")  # validates its keyword arguments early
     return Experiment(optimizee, optimizer, executor, store, seed=exp.get("seed", 0),
                       generations=exp.get("generations", 10),

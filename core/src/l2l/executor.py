@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+from . import serialize
 from .errors import EvaluationError, L2LError, SetupError
 from .evaluation import Evaluation, as_evaluation
 from .optimizee import Optimizee
@@ -80,24 +81,27 @@ def run_tasks(optimizee: Optimizee, tasks: Sequence[Task], batch: bool | None = 
 
     Uses the optimizee's batch path when it has one and there are at least its ``min_batch``
     tasks (``batch=None``), or when ``batch`` is True.
-    Exceptions, wrong fitness lengths and non-finite values become failed evaluations. If a
-    whole batch raises, each task is retried on its own so one bad individual does not fail
-    the others.
+    Exceptions (``sys.exit()`` included), wrong fitness lengths, non-finite values and results
+    that cannot be stored (an ``info`` that is not JSON-serialisable, a string instead of a
+    number) become failed evaluations. If a whole batch raises or returns the wrong number of
+    results, each task is retried on its own so one bad individual does not fail the others; a
+    batch whose results are individually malformed fails only those.
     """
     n_obj = len(optimizee.objectives())
     me = worker_name()
     if uses_batch(optimizee, tasks, batch):
         t0 = time.perf_counter()
         try:
-            results = optimizee.evaluate_batch([t.params for t in tasks], [t.seed for t in tasks])
+            results = list(optimizee.evaluate_batch([t.params for t in tasks],
+                                                    [t.seed for t in tasks]))
             if len(results) != len(tasks):
                 raise RuntimeError(f"evaluate_batch returned {len(results)} results for {len(tasks)} tasks")
-        except Exception:  # noqa: BLE001 - retry one by one to isolate the culprit
+        except (Exception, SystemExit):  # noqa: BLE001 - retry one by one to isolate the culprit
             return [run_one(optimizee, t, n_obj, me) for t in tasks]
         per = (time.perf_counter() - t0) / len(tasks)
         out = []
         for r in results:
-            ev = as_evaluation(r, n_obj)
+            ev = _converted(r, n_obj)
             ev.wall_time, ev.worker = per, me
             out.append(ev)
         return out
@@ -108,11 +112,29 @@ def run_one(optimizee: Optimizee, task: Task, n_obj: int, me: str) -> Evaluation
     """Evaluate one task with failure capture and timing."""
     t0 = time.perf_counter()
     try:
-        ev = as_evaluation(optimizee.evaluate(task.params, task.seed), n_obj)
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded, never raised
+        ev = _converted(optimizee.evaluate(task.params, task.seed), n_obj)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - every failure is recorded, never raised
         ev = Evaluation.failed(_reason(exc))
     ev.wall_time, ev.worker = time.perf_counter() - t0, me
     return ev
+
+
+def _converted(result: Any, n_obj: int) -> Evaluation:
+    """``result`` as an evaluation that the store can keep, or a failed one saying why not."""
+    try:
+        ev = as_evaluation(result, n_obj)
+    except Exception as exc:  # noqa: BLE001 - a malformed result fails its evaluation only
+        return Evaluation.failed(f"unusable result {_short(result)}: {_reason(exc)}")
+    try:
+        ev.info = serialize.loads(serialize.dumps(dict(ev.info)))
+    except Exception as exc:  # noqa: BLE001
+        return Evaluation.failed(f"info is not JSON-serialisable: {type(exc).__name__}: {exc}")
+    return ev
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 _prepared: dict[str, Optimizee] = {}

@@ -9,6 +9,8 @@ results of an uninterrupted run with the same seed.
 from __future__ import annotations
 
 import platform
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -66,7 +68,7 @@ class RunResult:
     best: Individual | None
     generations: int
     evaluations: int
-    history: list[float] = field(default_factory=list)
+    history: list[float | None] = field(default_factory=list)
 
     @property
     def best_params(self) -> dict[str, Any] | None:
@@ -118,6 +120,8 @@ class Experiment:
                  progress: Progress | None = None):
         if int(generations) < 1:
             raise ConfigError(f"generations must be at least 1, got {generations}")
+        if not 0 <= int(seed) < 2**63:
+            raise ConfigError(f"seed must be between 0 and 2**63 - 1, got {seed}")
         self.optimizee, self.optimizer = optimizee, optimizer
         self.executor = executor if executor is not None else SerialExecutor()
         self.store = store if isinstance(store, Store) else Store(store or ":memory:")
@@ -170,22 +174,36 @@ class Experiment:
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> RunResult:
         """Run (or, after :meth:`resume`, continue) until the generations are done or a stop
-        criterion holds. Interruptions leave the run resumable and re-raise."""
+        criterion holds. Interruptions (Ctrl-C; SIGTERM and SIGHUP, raised as
+        :class:`Terminated`) close the workers, leave the run ``interrupted`` and resumable,
+        and re-raise. While it runs, this process holds the run's lease in the store: a
+        second writer of the same run is refused."""
+        with _Signals() as signals:
+            return self._run(signals)
+
+    def _run(self, signals: _Signals) -> RunResult:
         space, objectives, targets = (guard.call(self.plugins, "optimizees", self.optimizee, m)
                                       for m in ("space", "objectives", "targets"))
         problem = Problem(space, objectives, optimizer_seed(self.seed), targets)
         guard.call(self.plugins, "optimizers", self.optimizer, "start", problem)
-        loop: dict[str, Any] = {"best_loss": None, "best_at": None, "since_improved": 0, "evaluations": 0,
-                "history": []}
-        first = 0
-        # before the run exists: a bad executor leaves no trace
-        guard.start_executor(self.plugins, self.executor, self.optimizee)
+        loop: dict[str, Any] = {"best_loss": None, "best_at": None, "since_improved": 0, "evaluations": 0}
+        first, legacy_history = 0, None
+        if self.run_id is not None:  # resuming: one writer per run, refused before workers start
+            self.store.acquire_lease(self.run_id)
+        try:
+            # before the run exists: a bad executor leaves no trace
+            guard.start_executor(self.plugins, self.executor, self.optimizee)
+        except BaseException:
+            if self.run_id is not None:
+                self.store.release_lease(self.run_id)
+            raise
         recorded = with_qualified_names(self.config, self.plugins, {
             "optimizee": self.optimizee, "optimizer": self.optimizer, "executor": self.executor})
         try:
             if self.run_id is None:
                 self.run_id = self.store.create_run(self.name, self.seed, recorded,
                                                     self._versions(), space.to_json(), objectives)
+                self.store.acquire_lease(self.run_id)
             else:
                 ckpt = self.store.last_checkpoint(self.run_id)
                 if ckpt is not None:
@@ -193,11 +211,14 @@ class Experiment:
                     guard.call(self.plugins, "optimizers", self.optimizer, "set_state",
                                state["optimizer"])
                     loop = state["loop"]
+                    legacy_history = loop.pop("history", None)  # kept in checkpoints before v2
                 self.store.set_status(self.run_id, "running")
                 if recorded != self.config:
                     self.store.set_config(self.run_id, recorded)
         except BaseException:
             self.executor.close()
+            if self.run_id is not None:
+                self.store.release_lease(self.run_id)
             raise
         self.config = recorded
         assert self.run_id is not None
@@ -222,17 +243,21 @@ class Experiment:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
+            signals.closing = True
             try:
                 self.executor.close()
             finally:
                 self.store.set_status(self.run_id, status, error)
+                self.store.release_lease(self.run_id)
                 self.plugins.hook.l2l_run_end(run=info, status=status)
         best = None
         if loop["best_at"] is not None:
             g, i = loop["best_at"]
             best = next(x for x in self.store.individuals(self.run_id, g) if x.index == i)
-        return RunResult(self.run_id, status, best, len(loop["history"]), loop["evaluations"],
-                         list(loop["history"]))
+        history = self.store.history(self.run_id)
+        if legacy_history:
+            history[:len(legacy_history)] = legacy_history
+        return RunResult(self.run_id, status, best, len(history), loop["evaluations"], history)
 
     def _generation(self, gen: int, info: RunInfo, loop: dict[str, Any]) -> None:
         assert self.run_id is not None
@@ -258,9 +283,9 @@ class Experiment:
                     loop["best_loss"], loop["best_at"], loop["since_improved"] = loss, [gen, ind.index], -1
         loop["since_improved"] += 1
         loop["evaluations"] += len(tasks)
-        loop["history"].append(loop["best_loss"])
         self.store.commit_generation(self.run_id, gen, individuals, objectives,
-                                     {"optimizer": self.optimizer.state(), "loop": loop})
+                                     {"optimizer": self.optimizer.state(), "loop": loop},
+                                     best_loss=loop["best_loss"])
         info.generation = gen
         self.plugins.hook.l2l_generation_done(run=info, generation=gen, individuals=individuals)
         if self.progress is not None:
@@ -274,3 +299,47 @@ class Experiment:
                     or (s.patience is not None and loop["since_improved"] >= s.patience)
                     or (s.max_seconds is not None and time.monotonic() - started >= s.max_seconds))
 
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived during a run (a batch scheduler ending the allocation, a
+    closed terminal): handled like Ctrl-C, so the run ends ``interrupted`` and resumable.
+    ``signum`` is the signal's number (the CLI exits with 128 + it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _Signals:
+    """Signal handling while a run is in progress (main thread only, and only for signals
+    whose handler is still Python's default): SIGINT raises KeyboardInterrupt, SIGTERM and
+    SIGHUP raise :class:`Terminated`. Once ``closing`` is set (workers being stopped, status
+    being written) one further signal is held back, so that the closing completes; a second
+    one interrupts it."""
+
+    def __init__(self) -> None:
+        self.closing = False
+        self._held = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is None:
+                continue
+            current = signal.getsignal(sig)
+            if current is (signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.closing and not self._held:
+            self._held = True
+            return
+        raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import os
+import signal
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -114,15 +116,23 @@ class Plugins:
         info = PluginInfo(name, dist.version if dist is not None else "?")
         self.infos.append(info)
         try:
-            module = ep.load()
+            with _UserInterrupts() as user:
+                module = ep.load()
         except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, never fatal
             self._fail(info, f"{type(exc).__name__}: {exc}")
+            return
+        except (SystemExit, KeyboardInterrupt) as exc:
+            if isinstance(exc, KeyboardInterrupt) and user.pressed:
+                raise  # the user's Ctrl-C: stop loading
+            self._fail(info, f"{type(exc).__name__} raised while importing the plugin"
+                             f"{f' ({exc})' if str(exc) else ''}")
             return
         self.register(module, info)
 
     def register(self, plugin: Any, info: PluginInfo | str) -> PluginInfo:
         """Add a plugin object (module or instance with hook implementations) and run its
-        registration hooks; ``info`` names it (a string creates the entry)."""
+        registration hooks; ``info`` names it (a string creates the entry). A plugin whose
+        registration fails is taken out completely (none of its names stay registered)."""
         if isinstance(info, str):
             info = PluginInfo(info, "0")
             self.infos.append(info)
@@ -138,10 +148,31 @@ class Plugins:
                 if impl.plugin is not plugin:
                     continue
                 try:
-                    impl.function(registry=Registry(self, kind, info))
-                except Exception as exc:  # noqa: BLE001
+                    with _UserInterrupts() as user:
+                        impl.function(registry=Registry(self, kind, info))
+                except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001
+                    if isinstance(exc, KeyboardInterrupt) and user.pressed:
+                        raise
+                    self._unregister(plugin, info)
                     self._fail(info, f"l2l_register_{kind}: {type(exc).__name__}: {exc}")
+                    return info
         return info
+
+    def _unregister(self, plugin: Any, info: PluginInfo) -> None:
+        """Take a plugin out again: its hooks and its registered names (so its conflicts)."""
+        try:
+            self.pm.unregister(plugin)
+        except ValueError:
+            pass
+        for kind in KINDS:
+            for name in list(self._classes[kind]):
+                owners = [o for o in self._classes[kind][name] if o[0] is not info]
+                if owners:
+                    self._classes[kind][name] = owners
+                else:
+                    del self._classes[kind][name]
+            getattr(info, kind).clear()
+        info.hooks = []
 
     def _add(self, kind: str, name: str, cls: type, info: PluginInfo) -> None:
         self._classes[kind].setdefault(name, []).append((info, cls))
@@ -225,6 +256,31 @@ class Plugins:
                     for c in conflicts if info.name in c.plugins]
             out.append({**info.to_json(), "conflicts": mine})
         return out
+
+
+class _UserInterrupts:
+    """Tells a KeyboardInterrupt from the user's Ctrl-C (``pressed``) from one that plugin code
+    raised itself: while active (main thread only), SIGINT sets ``pressed`` before raising."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _UserInterrupts:
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        else:
+            self.pressed = True  # cannot tell: treat a KeyboardInterrupt as the user's
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.pressed = True
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 _plugins: Plugins | None = None

@@ -1,7 +1,9 @@
 """Local worker processes with crash and timeout isolation.
 
 Each worker holds one pipe to the coordinator, sets the optimizee up once, then evaluates the
-chunks it is sent and streams each outcome back as soon as it is ready. A dispatcher thread in
+chunks it is sent and streams each outcome back as soon as it is ready. Workers ignore the
+terminal's and the scheduler's signals (the coordinator stops them) and die with the
+coordinator, even after a ``kill -9`` of it (:mod:`l2l.lifeline`). A dispatcher thread in
 the coordinator watches pipes, process sentinels and deadlines: a worker that dies (exception
 in native code, segfault, ``os._exit``, out-of-memory kill) or exceeds the per-evaluation
 timeout is killed, the evaluation it was running is recorded as failed with the reason, the rest
@@ -22,6 +24,7 @@ from multiprocessing.connection import Connection, wait
 from queue import SimpleQueue
 from typing import Any, Iterator, Sequence
 
+from .. import lifeline
 from ..errors import ConfigError, ExecutorError, SetupError
 from ..evaluation import Evaluation
 from ..executor import (
@@ -37,7 +40,11 @@ from ..executor import (
 from ..optimizee import Optimizee
 
 
-def _worker_main(conn: Connection, optimizee: Optimizee) -> None:
+def _worker_main(conn: Connection, optimizee: Optimizee, owner: int, start_method: str,
+                 parent_is_owner_main: bool) -> None:
+    if start_method == "forkserver":
+        lifeline.release_forkserver()
+    lifeline.bind_to(owner, parent_dies_with_owner=start_method == "forkserver" or parent_is_owner_main)
     conn.send(("started", None))  # the worker got past interpreter start-up (see _await_ready)
     try:
         optimizee.setup()
@@ -166,7 +173,10 @@ class ProcessExecutor(Executor):
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(target=_worker_main, args=(child, self._optimizee), daemon=True)
+        proc = self._ctx.Process(
+            target=_worker_main, daemon=True,
+            args=(child, self._optimizee, os.getpid(), self.start_method,
+                  threading.current_thread() is threading.main_thread()))
         proc.start()
         child.close()
         return _Worker(proc, parent)
@@ -189,6 +199,9 @@ class ProcessExecutor(Executor):
         w.name = payload
 
     def close(self) -> None:
+        """Stop the workers: idle ones tear their optimizee down, busy ones (an interrupted
+        generation) are killed at once, and evaluations still waited for fail with an
+        ExecutorError (so a thread waiting on them returns)."""
         if getattr(self, "_workers", None) is None:
             return
         self._closing = True
@@ -197,11 +210,16 @@ class ProcessExecutor(Executor):
         self._shutdown(graceful=True)
 
     def _shutdown(self, graceful: bool) -> None:
-        for w in self._workers if graceful else []:
-            try:
-                w.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
+        jobs = {id(c.job): c.job for c in self._pending}
+        jobs.update({id(w.chunk.job): w.chunk.job for w in self._workers if w.chunk is not None})
+        for w in self._workers:
+            if graceful and w.chunk is None:
+                try:
+                    w.conn.send(None)
+                except (OSError, BrokenPipeError):
+                    pass
+            else:  # busy (an interrupted generation): its result is not wanted
+                w.process.kill()
         deadline = time.monotonic() + (5 if graceful else 0)
         for w in self._workers:
             w.process.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -212,6 +230,11 @@ class ProcessExecutor(Executor):
         os.close(self._wake_r)
         os.close(self._wake_w)
         self._workers = None  # type: ignore[assignment]
+        self._error = ExecutorError("the executor was closed")
+        for job in jobs.values():
+            if not job.future.done():
+                job.future.set_exception(ExecutorError("the process executor was closed before "
+                                                       "these evaluations finished"))
 
     # -- submission ------------------------------------------------------------------------
     def chunk_size(self, n_tasks: int) -> int:

@@ -37,8 +37,10 @@ def _alarm(seconds: float) -> Iterator[None]:
 class SerialExecutor(Executor):
     """Evaluates in the coordinating process, one chunk after another.
 
-    Exceptions and NaNs become failed evaluations; a crashing evaluation cannot be contained
-    in-process (use the ``process`` executor for that). ``timeout``: seconds allowed per
+    Exceptions, ``sys.exit()``, NaNs and unstorable results become failed evaluations; an
+    evaluation that segfaults, calls ``os._exit()``, is killed or hangs in compiled code with
+    signals blocked ends the coordinating process, and so the run (``l2l run`` then marks it
+    failed and suggests the ``process`` executor, see :mod:`l2l.sentinel`). ``timeout``: seconds allowed per
     evaluation (a batch gets ``timeout`` × its size; None: no limit), enforced with SIGALRM
     (Unix, main thread): an evaluation still running then is interrupted and recorded as failed,
     and the optimizee is torn down and set up again; a batch that runs out of time is re-run

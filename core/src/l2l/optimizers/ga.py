@@ -6,6 +6,7 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..evaluation import Evaluation, Objectives
 from ..optimizer import Problem, VectorOptimizer
 from .pareto import crowded_order
@@ -70,6 +71,8 @@ class GeneticAlgorithm(VectorOptimizer):
     def start(self, problem: Problem) -> None:
         super().start(problem)
         n = positive_int("population", self.population, 2)
+        if positive_int("elite", self.elite, 0) > n:  # (at most n - 1 are kept, see ask)
+            raise ConfigError(f"elite must not exceed the population ({n}), got {self.elite}")
         choice("selection", self.selection, SELECTIONS)
         choice("crossover", self.crossover, CROSSOVERS)
         positive_int("tournament", self.tournament)

@@ -1,7 +1,10 @@
 """The ``dask`` executor: chunks of tasks run on a Dask cluster.
 
 Without ``address`` a :class:`distributed.LocalCluster` is started (``workers`` single-threaded
-worker processes on 127.0.0.1, no dashboard) and closed with the run; with
+worker processes, no dashboard; the scheduler, the workers and their HTTP endpoints listen on
+``host``, 127.0.0.1 by default) and closed with the run; its workers keep their files in a
+private temporary directory removed at close (no ``dask-scratch-space`` is left behind), ignore
+the terminal's signals and die with the coordinator (:mod:`l2l_dask.preload`). With
 ``address = "tcp://host:port"`` the executor connects to a running scheduler (for instance one
 started by dask-jobqueue on Slurm) and leaves it running.
 
@@ -18,15 +21,19 @@ seconds stops the run with an error instead of a hang.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import shutil
+import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import Future
 from queue import Empty, SimpleQueue
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from l2l import ConfigError, Evaluation, Executor, ExecutorError, Optimizee, Task
+from l2l import ConfigError, Evaluation, Executor, ExecutorError, Optimizee, Task, lifeline
 from l2l.executor import chunked, default_chunk_size, min_batch
 from l2l.executors.hosted import check_host_options
 
@@ -50,12 +57,14 @@ class DaskExecutor(Executor):
     process per worker (False: in the worker itself, lower overhead, a crash costs the worker).
     ``start_method`` of that child. ``no_workers_timeout``: seconds to wait while the cluster
     has no workers at all (e.g. batch jobs still queued) before the run stops with an error;
-    None waits forever.
+    None waits forever. ``host``: the address the local cluster listens on (default
+    ``"127.0.0.1"``; ``"*"`` for every interface, e.g. to attach workers from other machines).
     """
 
     def __init__(self, workers: int | None = None, address: str | None = None,
                  timeout: float | None = None, chunk: int | None = None, isolate: bool = True,
-                 start_method: str = "forkserver", no_workers_timeout: float | None = 300.0):
+                 start_method: str = "forkserver", no_workers_timeout: float | None = 300.0,
+                 host: str = "127.0.0.1"):
         self.workers = workers if workers is not None else 1
         self.address = address
         self.timeout = timeout
@@ -63,6 +72,7 @@ class DaskExecutor(Executor):
         self.isolate = isolate
         self.start_method = start_method
         self.no_workers_timeout = no_workers_timeout
+        self.host = host
 
     def _check(self) -> None:
         check_host_options("dask", self.workers, self.timeout, self.chunk, self.isolate, self.start_method)
@@ -72,6 +82,8 @@ class DaskExecutor(Executor):
         if self.no_workers_timeout is not None and self.no_workers_timeout <= 0:
             raise ConfigError(f"dask executor: no_workers_timeout must be positive, "
                               f"got {self.no_workers_timeout}")
+        if not isinstance(self.host, str) or not self.host:
+            raise ConfigError(f"dask executor: host must be an address or \"*\", got {self.host!r}")
 
     _client: Any = None
 
@@ -81,14 +93,27 @@ class DaskExecutor(Executor):
         from distributed import Client, LocalCluster
 
         self._cluster = None
+        self._scratch: str | None = None
+        self._inflight: set[Any] = set()
         if self.address is None:
-            with dask.config.set(LOCAL_SCHEDULER):
-                self._cluster = LocalCluster(n_workers=int(self.workers), threads_per_worker=1,
-                                             processes=True, host="127.0.0.1",
-                                             dashboard_address=None, silence_logs=logging.ERROR,
-                                             # the scheduler's bare HTTP endpoint: any free port
-                                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-            self._client = Client(self._cluster)
+            host = "0.0.0.0" if self.host == "*" else self.host
+            self._scratch = _scratch_directory()
+            try:
+                # every dask server (scheduler, nannies, workers) works in a scratch space
+                with dask.config.set({**LOCAL_SCHEDULER, "temporary-directory": self._scratch}):
+                    self._cluster = LocalCluster(
+                        n_workers=int(self.workers), threads_per_worker=1, processes=True,
+                        host=host, dashboard_address=None, silence_logs=logging.ERROR,
+                        local_directory=self._scratch, preload=["l2l_dask.preload"],
+                        # their temporary files too (removed with it, even if they are killed)
+                        env={"TMPDIR": self._scratch},
+                        worker_dashboard_address=f"{_url_host(host)}:0",
+                        # the scheduler's bare HTTP endpoint: any free port
+                        scheduler_kwargs={"dashboard_address": f"{_url_host(host)}:0"})
+                self._client = Client(self._cluster)
+            except BaseException:
+                self.close()
+                raise
         else:
             try:
                 self._client = Client(self.address)  # distributed.comm.timeouts.connect
@@ -136,6 +161,8 @@ class DaskExecutor(Executor):
             fut = self._client.submit(run_chunk, self._token, self._payload, tasks, self.timeout,
                                       bool(self.isolate), self.start_method, pure=False)
             pending[fut] = tasks
+            self._inflight.add(fut)
+            fut.add_done_callback(self._inflight.discard)
             fut.add_done_callback(completed.put)
 
         for chunk in chunks:
@@ -186,13 +213,44 @@ class DaskExecutor(Executor):
         return n
 
     def close(self) -> None:
+        """Stop this run's evaluation children (a chunk still running, from an interrupted
+        generation, is abandoned), then the local cluster and its temporary directory."""
         client = getattr(self, "_client", None)
-        if client is None:
-            return
+        quiet = logging.getLogger("distributed")
+        level = quiet.level
+        # closing after an interruption (workers killed by the terminal's or the scheduler's
+        # signal): the cluster's complaints about them are not the user's concern
+        quiet.setLevel(logging.CRITICAL)
         try:
-            client.run(release, self._token, on_error="ignore")
+            if client is not None:
+                try:
+                    if self._inflight:
+                        client.cancel(list(self._inflight))
+                    client.run(release, self._token, on_error="ignore")
+                finally:
+                    client.close()
         finally:
-            client.close()
-            if self._cluster is not None:
+            if getattr(self, "_cluster", None) is not None:
                 self._cluster.close()
-            self._client = self._cluster = None
+            if getattr(self, "_scratch", None):
+                shutil.rmtree(self._scratch, ignore_errors=True)
+            self._client = self._cluster = self._scratch = None
+            quiet.setLevel(level)
+
+
+def _scratch_directory() -> str:
+    """A private temporary directory for the local cluster's workers, named after this process;
+    those of processes that died without removing theirs (kill -9) are removed first."""
+    base = Path(tempfile.gettempdir())
+    for old in base.glob("l2l-dask-*-*"):
+        try:
+            pid = int(old.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not lifeline.alive(pid) and old.stat().st_uid == os.getuid():
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"l2l-dask-{os.getpid()}-")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
