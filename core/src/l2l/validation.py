@@ -1,0 +1,239 @@
+"""Held-out scores of a run's best candidates (``l2l validate``).
+
+A run's best is chosen by the same scores that estimate it, so its training mean is
+optimistic whenever many candidates are about equally good. :func:`validate_run` measures
+the best candidate (or the ``top`` best by mean) again, on data and seeds the run never used:
+
+- ``fresh``: the training fitness (:meth:`~l2l.Optimizee.evaluate`) on ``repeats`` new
+  seeds; the optimizee's :attr:`~l2l.Optimizee.fresh_seeds` says what they vary;
+- each held-out score the optimizee offers (:meth:`~l2l.Optimizee.held_out`, computed by
+  :meth:`~l2l.Optimizee.score_held_out`), on the same seeds;
+
+through any executor (fresh scores use the optimizee's batch path), and stores every score
+as one round in the store. Seeds: :func:`validation_seed` of the run seed, the round and the
+repeat, the same for every candidate and score of a round (a paired comparison) and never
+equal by construction to an evaluation seed of the run (another stream of the run seed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import ConfigError
+from .evaluation import Evaluation, Objectives
+from .executor import Executor, Task
+from .noise import Candidate, fmt_mean_se, mean_se
+from .optimizee import Optimizee
+from .plugins import Plugins, get_plugins
+from .space import Params, Space
+from .store import Store
+
+FRESH = "fresh"
+#: the key that tells :class:`Scorer` which score a task asks for
+SCORE_KEY = "l2l:score"
+
+
+def validation_seed(seed: int, round_: int, repeat: int) -> int:
+    """The seed of repeat ``repeat`` in validation round ``round_`` of a run with ``seed``."""
+    return int(np.random.SeedSequence([int(seed), 2, int(round_), int(repeat)]).generate_state(1)[0])
+
+
+class Scorer(Optimizee):
+    """Wraps an optimizee so that executors compute its fresh and held-out scores: each
+    task's parameters name the score under :data:`SCORE_KEY`. Fresh scores go through the
+    inner optimizee's batch path, held-out ones through its :meth:`score_held_out`."""
+
+    def __init__(self, inner: Optimizee | None = None):
+        self.inner = inner
+
+    def _inner(self) -> Optimizee:
+        assert self.inner is not None
+        return self.inner
+
+    def space(self) -> Space:
+        return self._inner().space()
+
+    def objectives(self) -> Objectives:
+        return self._inner().objectives()
+
+    def setup(self) -> None:
+        self._inner().setup()
+
+    def teardown(self) -> None:
+        self._inner().teardown()
+
+    def evaluate(self, params: Params, seed: int) -> Any:
+        score, plain = _split(params)
+        if score == FRESH:
+            return self._inner().evaluate(plain, seed)
+        result = self._inner().score_held_out(score, plain, seed)
+        if result is None:
+            return Evaluation.failed(f"held-out score {score!r} returned None")
+        return result
+
+    def evaluate_batch(self, params: Sequence[Params], seeds: Sequence[int]) -> list[Any]:
+        out: list[Any] = [None] * len(params)
+        fresh = [k for k, p in enumerate(params) if p[SCORE_KEY] == FRESH]
+        if len(fresh) > 1:
+            results = self._inner().evaluate_batch([_split(params[k])[1] for k in fresh],
+                                                   [seeds[k] for k in fresh])
+            for k, r in zip(fresh, results):
+                out[k] = r
+        for k, p in enumerate(params):
+            if out[k] is None:
+                out[k] = self.evaluate(p, seeds[k])
+        return out
+
+    @classmethod
+    def has_batch(cls) -> bool:
+        return True
+
+
+def _split(params: Params) -> tuple[str, Params]:
+    plain = dict(params)
+    return str(plain.pop(SCORE_KEY)), plain
+
+
+@dataclass
+class ScoreSummary:
+    """One score of one candidate in a round: mean ± SE per objective over its repeats."""
+
+    name: str
+    count: int
+    failed: int
+    mean: tuple[float, ...]
+    se: tuple[float, ...]
+    errors: list[str]
+
+    def text(self, names: Sequence[str]) -> str:
+        parts = [f"{n} {fmt_mean_se(m, s)}" for n, m, s in zip(names, self.mean, self.se)]
+        tail = f"{self.count - self.failed} of {self.count}" if self.failed else f"{self.count}"
+        return f"{', '.join(parts) or '-'} (n {tail})"
+
+
+@dataclass
+class CandidateScores:
+    """A validated candidate: its key, its training summary when validated, its scores."""
+
+    generation: int
+    index: int
+    rank: int
+    training: dict[str, Any]
+    scores: dict[str, ScoreSummary]
+
+
+@dataclass
+class ValidationRound:
+    """One ``l2l validate`` of a run, as stored."""
+
+    run_id: int
+    round: int
+    created: float
+    repeats: int
+    descriptions: dict[str, str]
+    candidates: list[CandidateScores]
+
+
+def summarize_scores(name: str, evaluations: Sequence[Evaluation], n_obj: int) -> ScoreSummary:
+    ok = [e for e in evaluations if e.ok]
+    if ok:
+        values = np.array([e.fitness for e in ok], dtype=float).reshape(len(ok), n_obj)
+        stats = [mean_se(values[:, j]) for j in range(n_obj)]
+    else:
+        stats = [(math.nan, math.nan)] * n_obj
+    errors = [e.error or "no reason recorded" for e in evaluations if not e.ok]
+    return ScoreSummary(name, len(evaluations), len(errors), tuple(s[0] for s in stats),
+                        tuple(s[1] for s in stats), errors)
+
+
+def _training(c: Candidate) -> dict[str, Any]:
+    return {"mean": list(c.mean), "se": list(c.se), "count": c.count, "failed": c.failed}
+
+
+def validate_run(store: Store, ref: str | int, *, repeats: int = 16, top: int = 1,
+                 executor: Executor | None = None, optimizee: Optimizee | None = None,
+                 plugins: Plugins | None = None) -> ValidationRound:
+    """Score the ``top`` best candidates of run ``ref`` on ``repeats`` fresh seeds and on
+    every held-out score of its optimizee; store the round and return it. ``optimizee`` and
+    ``executor`` default to the run's stored config (``serial`` when it has none)."""
+    from .config import build_part
+
+    if int(repeats) < 1 or int(top) < 1:
+        raise ConfigError(f"validate: repeats and top must be at least 1, got {repeats}, {top}")
+    plugins = plugins or get_plugins()
+    record = store.run(ref)
+    optimizee = optimizee or build_part(plugins, "optimizees", record.config["optimizee"])
+    executor = executor or build_part(plugins, "executors",
+                                      record.config.get("executor", {"name": "serial"}))
+    objectives = record.objectives
+    keys = store.top_candidates(record.id, int(top))
+    if not keys:
+        raise ConfigError(f"run {record.id} has no successful candidate to validate")
+    cands = [c for c in (store.candidate(record.id, g, i, objectives) for g, i, _ in keys) if c]
+    held = dict(optimizee.held_out())
+    descriptions = {FRESH: optimizee.fresh_seeds, **held}
+    number = 1 + max((r for r, _, _ in store.validation_rounds(record.id)), default=0)
+    seeds = [validation_seed(record.seed, number, r) for r in range(int(repeats))]
+    plan = [(c, score, r) for score in descriptions for c in cands for r in range(int(repeats))]
+    tasks = [Task(k, {**c.params, SCORE_KEY: score}, seeds[r]) for k, (c, score, r) in enumerate(plan)]
+    outcomes: dict[int, Evaluation] = {}
+    executor.start(Scorer(optimizee))
+    try:
+        for task, ev in executor.map(tasks):
+            outcomes[task.index] = ev
+    finally:
+        executor.close()
+    rows = [(c.generation, c.index, score, r, seeds[r], outcomes[k])
+            for k, (c, score, r) in enumerate(plan)]
+    settings = {"repeats": int(repeats), "top": int(top), "scores": descriptions,
+                "candidates": [[c.generation, c.index] for c in cands],
+                "training": {f"{c.generation}:{c.index}": _training(c) for c in cands}}
+    store.add_validation(record.id, settings, rows, objectives)
+    return load_rounds(store, record.id)[-1]
+
+
+def load_rounds(store: Store, run_id: int) -> list[ValidationRound]:
+    """The validation rounds stored for a run, oldest first."""
+    n_obj = len(store.run(run_id).objectives)
+    out = []
+    for number, created, settings in store.validation_rounds(run_id):
+        grouped: dict[tuple[int, int], dict[str, list[Evaluation]]] = {}
+        for g, i, score, _, _, ev in store.validation_scores(run_id, number):
+            grouped.setdefault((g, i), {}).setdefault(score, []).append(ev)
+        cands = []
+        for rank, (g, i) in enumerate(settings.get("candidates", []), start=1):
+            scores = {name: summarize_scores(name, evs, n_obj)
+                      for name, evs in grouped.get((g, i), {}).items()}
+            order = list(settings.get("scores", {}))
+            scores = dict(sorted(scores.items(), key=lambda kv: order.index(kv[0])
+                                 if kv[0] in order else len(order)))
+            cands.append(CandidateScores(g, i, rank, settings.get("training", {}).get(f"{g}:{i}", {}),
+                                         scores))
+        out.append(ValidationRound(run_id, number, created, int(settings.get("repeats", 0)),
+                                   dict(settings.get("scores", {})), cands))
+    return out
+
+
+def format_round(vr: ValidationRound, objectives: Objectives) -> str:
+    """A validation round as text: what each score measures, then one line per candidate
+    and score (mean ± standard error over the repeats)."""
+    names = objectives.names
+    lines = [f"validation round {vr.round}: {vr.repeats} fresh seed"
+             f"{'s' if vr.repeats != 1 else ''} per score, {len(vr.candidates)} candidate"
+             f"{'s' if len(vr.candidates) != 1 else ''}"]
+    lines += [f"  {name}: {text}" for name, text in vr.descriptions.items()]
+    for c in vr.candidates:
+        t = c.training
+        train = ", ".join(f"{n} {fmt_mean_se(m, s)}" for n, m, s in
+                          zip(names, t.get("mean", []), t.get("se", [])))
+        lines.append(f"  #{c.rank} generation {c.generation}, index {c.index}")
+        lines.append(f"      {'training':<12} {train} (n {t.get('count', '?')})")
+        for name, s in c.scores.items():
+            lines.append(f"      {name:<12} {s.text(names)}")
+            if s.errors:
+                lines.append(f"      {'':<12} failed: {s.errors[0]}")
+    return "\n".join(lines)
