@@ -167,7 +167,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if args.workers is not None:
             table["workers"] = args.workers
         executor = build_part(get_plugins(), "executors", table)
-    vr = validate_run(store, record.id, repeats=args.repeats, top=args.top, executor=executor)
+    vr = validate_run(store, record.id, repeats=args.repeats, top=args.top,
+                      baselines=not args.no_baselines, executor=executor)
     print(f"run {record.id} '{record.name}':")
     print(format_round(vr, record.objectives))
     return 0
@@ -332,6 +333,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("run")
     s.add_argument("--repeats", type=int, default=16, help="fresh seeds per score (default 16)")
     s.add_argument("--top", type=int, default=1, help="how many of the best candidates (default 1)")
+    s.add_argument("--no-baselines", action="store_true",
+                   help="skip the optimizee's baselines (a hand design, defaults)")
     s.add_argument("--executor", help="executor name (default: the run's)")
     s.add_argument("--workers", type=int, help="number of workers")
     store_arg(s)

@@ -93,6 +93,12 @@ class Optimizee(KeywordArgs):
         raise ConfigError(f"{type(self).__name__} has no held-out score {name!r} "
                           f"(it offers: {', '.join(self.held_out()) or 'none'})")
 
+    def baselines(self) -> dict[str, Params]:
+        """Named reference parameter sets that an optimized result should beat (a hand
+        design, a tool's defaults); ``l2l validate`` scores them beside the run's best, with
+        the same seeds. Default: none."""
+        return {}
+
     #: What re-scoring a parameter set on seeds the run never used measures; ``l2l validate``
     #: always reports it (the evaluation's own objectives, mean ± standard error over the
     #: fresh seeds). Optimizees say what their seeds vary, e.g. "new ant headings and noise".

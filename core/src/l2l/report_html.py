@@ -119,12 +119,16 @@ def _validations(data: RunData) -> str:
     for vr in data.validations:
         desc = _table(sorted(vr.descriptions.items(), key=lambda kv: kv[0] != "fresh"),
                       ["score", "what it measures"])
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for c in vr.candidates:
             t = c.training
-            rows.append((c.rank, f"{c.generation}, {c.index}", "training",
-                         *[fmt_mean_se(m, e) for m, e in zip(t.get("mean", []), t.get("se", []))],
-                         t.get("count", "?")))
+            if c.baseline is not None:
+                rows.append(("baseline", c.baseline, "", *[""] * len(names), ""))
+            else:
+                rows.append((c.rank, f"{c.generation}, {c.index}", "training",
+                             *[fmt_mean_se(m, e) for m, e in zip(t.get("mean", []),
+                                                                 t.get("se", []))],
+                             t.get("count", "?")))
             for name, sc in c.scores.items():
                 rows.append(("", "", name, *[fmt_mean_se(m, e) for m, e in zip(sc.mean, sc.se)],
                              f"{sc.count - sc.failed} of {sc.count}" if sc.failed else sc.count))

@@ -117,13 +117,16 @@ class ScoreSummary:
 
 @dataclass
 class CandidateScores:
-    """A validated candidate: its key, its training summary when validated, its scores."""
+    """A validated candidate: its key, its training summary when validated, its scores.
+    A baseline (:meth:`~l2l.Optimizee.baselines`) has ``baseline`` set to its name, rank 0
+    and generation -1."""
 
     generation: int
     index: int
     rank: int
     training: dict[str, Any]
     scores: dict[str, ScoreSummary]
+    baseline: str | None = None
 
 
 @dataclass
@@ -155,11 +158,13 @@ def _training(c: Candidate) -> dict[str, Any]:
 
 
 def validate_run(store: Store, ref: str | int, *, repeats: int = 16, top: int = 1,
-                 executor: Executor | None = None, optimizee: Optimizee | None = None,
+                 baselines: bool = True, executor: Executor | None = None,
+                 optimizee: Optimizee | None = None,
                  plugins: Plugins | None = None) -> ValidationRound:
     """Score the ``top`` best candidates of run ``ref`` on ``repeats`` fresh seeds and on
-    every held-out score of its optimizee; store the round and return it. ``optimizee`` and
-    ``executor`` default to the run's stored config (``serial`` when it has none)."""
+    every held-out score of its optimizee, and its ``baselines`` with the same seeds; store
+    the round and return it. ``optimizee`` and ``executor`` default to the run's stored
+    config (``serial`` when it has none)."""
     from .config import build_part
 
     if int(repeats) < 1 or int(top) < 1:
@@ -176,10 +181,22 @@ def validate_run(store: Store, ref: str | int, *, repeats: int = 16, top: int = 
     cands = [c for c in (store.candidate(record.id, g, i, objectives) for g, i, _ in keys) if c]
     held = dict(optimizee.held_out())
     descriptions = {FRESH: optimizee.fresh_seeds, **held}
+    named = dict(optimizee.baselines()) if baselines else {}
+    space = Space.from_json(record.space)
+    for name, params in named.items():
+        try:
+            space.validate(params)
+        except ConfigError as exc:
+            raise ConfigError(f"baseline {name!r} does not fit the run's space: {exc}") from None
     number = 1 + max((r for r, _, _ in store.validation_rounds(record.id)), default=0)
     seeds = [validation_seed(record.seed, number, r) for r in range(int(repeats))]
-    plan = [(c, score, r) for score in descriptions for c in cands for r in range(int(repeats))]
-    tasks = [Task(k, {**c.params, SCORE_KEY: score}, seeds[r]) for k, (c, score, r) in enumerate(plan)]
+    scored: list[tuple[int, int, Params]] = [(c.generation, c.index, c.params) for c in cands]
+    scored += [(-1, k, p) for k, p in enumerate(named.values())]
+    # seed-major, so that the scores of one (parameters, seed) travel in one chunk
+    plan = [(g, i, p, score, r) for r in range(int(repeats)) for g, i, p in scored
+            for score in descriptions]
+    tasks = [Task(k, {**p, SCORE_KEY: score}, seeds[r])
+             for k, (_, _, p, score, r) in enumerate(plan)]
     outcomes: dict[int, Evaluation] = {}
     executor.start(Scorer(optimizee))
     try:
@@ -187,11 +204,11 @@ def validate_run(store: Store, ref: str | int, *, repeats: int = 16, top: int = 
             outcomes[task.index] = ev
     finally:
         executor.close()
-    rows = [(c.generation, c.index, score, r, seeds[r], outcomes[k])
-            for k, (c, score, r) in enumerate(plan)]
+    rows = [(g, i, score, r, seeds[r], outcomes[k]) for k, (g, i, _, score, r) in enumerate(plan)]
     settings = {"repeats": int(repeats), "top": int(top), "scores": descriptions,
                 "candidates": [[c.generation, c.index] for c in cands],
-                "training": {f"{c.generation}:{c.index}": _training(c) for c in cands}}
+                "training": {f"{c.generation}:{c.index}": _training(c) for c in cands},
+                "baselines": list(named), "baseline_params": list(named.values())}
     store.add_validation(record.id, settings, rows, objectives)
     return load_rounds(store, record.id)[-1]
 
@@ -204,18 +221,24 @@ def load_rounds(store: Store, run_id: int) -> list[ValidationRound]:
         grouped: dict[tuple[int, int], dict[str, list[Evaluation]]] = {}
         for g, i, score, _, _, ev in store.validation_scores(run_id, number):
             grouped.setdefault((g, i), {}).setdefault(score, []).append(ev)
-        cands = []
-        for rank, (g, i) in enumerate(settings.get("candidates", []), start=1):
-            scores = {name: summarize_scores(name, evs, n_obj)
-                      for name, evs in grouped.get((g, i), {}).items()}
-            order = list(settings.get("scores", {}))
-            scores = dict(sorted(scores.items(), key=lambda kv: order.index(kv[0])
-                                 if kv[0] in order else len(order)))
-            cands.append(CandidateScores(g, i, rank, settings.get("training", {}).get(f"{g}:{i}", {}),
-                                         scores))
+        order = list(settings.get("scores", {}))
+        cands = [CandidateScores(g, i, rank, settings.get("training", {}).get(f"{g}:{i}", {}),
+                                 _scores_of(grouped.get((g, i), {}), order, n_obj))
+                 for rank, (g, i) in enumerate(settings.get("candidates", []), start=1)]
+        cands += [CandidateScores(-1, k, 0, {}, _scores_of(grouped.get((-1, k), {}), order, n_obj),
+                                  name)
+                  for k, name in enumerate(settings.get("baselines", []))]
         out.append(ValidationRound(run_id, number, created, int(settings.get("repeats", 0)),
                                    dict(settings.get("scores", {})), cands))
     return out
+
+
+def _scores_of(grouped: dict[str, list[Evaluation]], order: list[str],
+               n_obj: int) -> dict[str, ScoreSummary]:
+    """Summaries of one candidate's scores, in the round's order of scores."""
+    found = {name: summarize_scores(name, evs, n_obj) for name, evs in grouped.items()}
+    return dict(sorted(found.items(), key=lambda kv: order.index(kv[0])
+                       if kv[0] in order else len(order)))
 
 
 def format_round(vr: ValidationRound, objectives: Objectives) -> str:
@@ -227,11 +250,14 @@ def format_round(vr: ValidationRound, objectives: Objectives) -> str:
              f"{'s' if len(vr.candidates) != 1 else ''}"]
     lines += [f"  {name}: {text}" for name, text in vr.descriptions.items()]
     for c in vr.candidates:
-        t = c.training
-        train = ", ".join(f"{n} {fmt_mean_se(m, s)}" for n, m, s in
-                          zip(names, t.get("mean", []), t.get("se", [])))
-        lines.append(f"  #{c.rank} generation {c.generation}, index {c.index}")
-        lines.append(f"      {'training':<12} {train} (n {t.get('count', '?')})")
+        if c.baseline is not None:
+            lines.append(f"  baseline {c.baseline}")
+        else:
+            t = c.training
+            train = ", ".join(f"{n} {fmt_mean_se(m, s)}" for n, m, s in
+                              zip(names, t.get("mean", []), t.get("se", [])))
+            lines.append(f"  #{c.rank} generation {c.generation}, index {c.index}")
+            lines.append(f"      {'training':<12} {train} (n {t.get('count', '?')})")
         for name, s in c.scores.items():
             lines.append(f"      {name:<12} {s.text(names)}")
             if s.errors:
