@@ -115,6 +115,8 @@ def test_reevaluation_rescores_the_best_so_far_with_fresh_seeds_in_the_same_batc
         assert len(set(seeds)) == len(seeds)  # every score has a fresh seed
         best = store.best_candidate(result.run_id)
         assert (best.generation, best.index) == top[0][:2]
+        first_of_3 = min((m, g, i) for g, i, m in top if g == 3)
+        assert store.best(result.run_id, 3).index == first_of_3[2]
     # the optimizer with tell_reevaluations hears about them
     assert len(optimizer.retold) == 3 and all(len(c) == 2 for c, _ in optimizer.retold)
     assert {"generation", "index", "count"} <= set(optimizer.retold[0][1][0].info["repeats"])

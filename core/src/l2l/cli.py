@@ -46,6 +46,10 @@ def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
     print(f"run {result.run_id} {result.status}: {result.generations} generations, "
           f"{result.evaluations} evaluations in {args.store}")
     _print_best(result.best_candidate, exp.optimizee.objectives().names)
+    if getattr(args, "validate", None) and result.best is not None:
+        from .validation import validate_run
+
+        validate_run(exp.store, result.run_id, repeats=args.validate)
     _print_validations(exp.store, result.run_id)
     if getattr(args, "report", None):
         from .report import write_report
@@ -305,6 +309,8 @@ def make_parser() -> argparse.ArgumentParser:
         sp.add_argument("--executor", help="executor name (overrides the config)")
         sp.add_argument("--workers", type=int, help="number of workers")
         sp.add_argument("--report", metavar="DIR", help="write a report there at the end")
+        sp.add_argument("--validate", type=int, metavar="N",
+                        help="at the end, score the best on N fresh seeds and held-out data")
 
     s = sub.add_parser("run", help="run an experiment from a TOML file")
     s.add_argument("config")

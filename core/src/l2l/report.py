@@ -423,16 +423,20 @@ def _key(value: Any) -> Any:
 
 def grid_values(data: RunData, a: Column, b: Column) -> tuple[list[Any], list[Any], np.ndarray]:
     """The sorted values of ``a`` and ``b`` and the lowest loss at each grid point
-    (rows: ``b``, columns: ``a``; NaN where no evaluation succeeded)."""
+    (rows: ``b``, columns: ``a``; NaN where no candidate succeeded in every score), a
+    candidate scored several times counting with its mean."""
     xs = sorted({a.value(ind.params) for ind in data.individuals}, key=_order)
     ys = sorted({b.value(ind.params) for ind in data.individuals}, key=_order)
     grid = np.full((len(ys), len(xs)), np.nan)
     obj = data.record.objectives
-    for ind in data.individuals:
-        if not ind.evaluation.ok:
+    scores: dict[tuple[int, int], list[Individual]] = {}
+    for ind in data.individuals:  # a candidate's value is its mean over all its scores
+        scores.setdefault(ind.candidate, []).append(ind)
+    for rows in scores.values():
+        if not all(r.evaluation.ok for r in rows):
             continue
-        j, i = xs.index(a.value(ind.params)), ys.index(b.value(ind.params))
-        loss = obj.loss(ind.evaluation.fitness)
+        j, i = xs.index(a.value(rows[0].params)), ys.index(b.value(rows[0].params))
+        loss = float(np.mean([obj.loss(r.evaluation.fitness) for r in rows]))
         if np.isnan(grid[i, j]) or loss < grid[i, j]:
             grid[i, j] = loss
     return xs, ys, grid

@@ -192,11 +192,28 @@ def validate_run(store: Store, ref: str | int, *, repeats: int = 16, top: int = 
     seeds = [validation_seed(record.seed, number, r) for r in range(int(repeats))]
     scored: list[tuple[int, int, Params]] = [(c.generation, c.index, c.params) for c in cands]
     scored += [(-1, k, p) for k, p in enumerate(named.values())]
+    results = score_params(optimizee, [p for _, _, p in scored], seeds, list(descriptions),
+                           executor)
+    rows = [(g, i, score, r, seeds[r], ev) for (g, i, _), per in zip(scored, results)
+            for score, evs in per.items() for r, ev in enumerate(evs)]
+    settings = {"repeats": int(repeats), "top": int(top), "scores": descriptions,
+                "candidates": [[c.generation, c.index] for c in cands],
+                "training": {f"{c.generation}:{c.index}": _training(c) for c in cands},
+                "baselines": list(named), "baseline_params": list(named.values())}
+    store.add_validation(record.id, settings, rows, objectives)
+    return load_rounds(store, record.id)[-1]
+
+
+def score_params(optimizee: Optimizee, params: Sequence[Params], seeds: Sequence[int],
+                 scores: Sequence[str], executor: Executor) -> list[dict[str, list[Evaluation]]]:
+    """Every score in ``scores`` (:data:`FRESH` or held-out names) of every parameter set
+    with every seed, through ``executor`` (started and closed here): per parameter set, per
+    score, the evaluations in seed order."""
     # seed-major, so that the scores of one (parameters, seed) travel in one chunk
-    plan = [(g, i, p, score, r) for r in range(int(repeats)) for g, i, p in scored
-            for score in descriptions]
-    tasks = [Task(k, {**p, SCORE_KEY: score}, seeds[r])
-             for k, (_, _, p, score, r) in enumerate(plan)]
+    plan = [(j, score, r) for r in range(len(seeds)) for j in range(len(params))
+            for score in scores]
+    tasks = [Task(k, {**params[j], SCORE_KEY: score}, int(seeds[r]))
+             for k, (j, score, r) in enumerate(plan)]
     outcomes: dict[int, Evaluation] = {}
     executor.start(Scorer(optimizee))
     try:
@@ -204,13 +221,34 @@ def validate_run(store: Store, ref: str | int, *, repeats: int = 16, top: int = 
             outcomes[task.index] = ev
     finally:
         executor.close()
-    rows = [(g, i, score, r, seeds[r], outcomes[k]) for k, (g, i, _, score, r) in enumerate(plan)]
-    settings = {"repeats": int(repeats), "top": int(top), "scores": descriptions,
-                "candidates": [[c.generation, c.index] for c in cands],
-                "training": {f"{c.generation}:{c.index}": _training(c) for c in cands},
-                "baselines": list(named), "baseline_params": list(named.values())}
-    store.add_validation(record.id, settings, rows, objectives)
-    return load_rounds(store, record.id)[-1]
+    out: list[dict[str, list[Evaluation]]] = [{score: [] for score in scores} for _ in params]
+    for k, (j, score, _) in enumerate(plan):
+        out[j][score].append(outcomes[k])
+    return out
+
+
+def best_at(store: Store, run_id: int, generation: int) -> Candidate | None:
+    """The run's best candidate as the loop saw it after ``generation``: the lowest mean loss
+    over the scores up to then, none failed (ties: the earliest)."""
+    objectives = store.run(run_id).objectives
+    groups: dict[tuple[int, int], list[Any]] = {}
+    for ind in store.individuals(run_id):
+        if ind.generation <= generation:
+            groups.setdefault(ind.candidate, []).append(ind)
+    from .noise import summarize
+
+    cands = [summarize(rows, objectives) for rows in groups.values()]
+    ok = [c for c in cands if c.ok]
+    return min(ok, key=lambda c: (c.loss, c.generation, c.index), default=None)
+
+
+def paired_difference(a: Sequence[Evaluation], b: Sequence[Evaluation],
+                      objective: int = 0) -> tuple[float, float, int]:
+    """Mean and standard error of ``a - b`` in one objective over the seeds both scored
+    (the same seeds in one round: a paired comparison), and how many pairs."""
+    pairs = [(x.fitness[objective], y.fitness[objective]) for x, y in zip(a, b) if x.ok and y.ok]
+    m, se = mean_se([x - y for x, y in pairs])
+    return m, se, len(pairs)
 
 
 def load_rounds(store: Store, run_id: int) -> list[ValidationRound]:
