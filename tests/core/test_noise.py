@@ -350,3 +350,44 @@ def test_kill_9_mid_run_with_repeats_then_resume_is_bit_identical(tmp_path, exec
     assert res.returncode == 0, res.stderr
     assert _rows(killed) == _rows(reference)
     assert "± " in res.stdout and "scores" in res.stdout
+
+
+CLI = """
+[experiment]
+name = "cli-noisy"
+seed = 5
+generations = 3
+repeats = 2
+reevaluate = 1
+[optimizee]
+name = "function"
+function = "sphere"
+dimension = 2
+noise = 0.5
+[optimizer]
+name = "ga"
+population = 6
+[executor]
+name = "serial"
+"""
+
+
+def test_cli_run_validate_show_and_bad_input(tmp_path, capsys):
+    from l2l.cli import main
+
+    config = tmp_path / "noisy.toml"
+    config.write_text(CLI)
+    db = str(tmp_path / "cli.db")
+    assert main(["run", str(config), "--store", db, "--validate", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "best: fitness" in out and "scores)" in out and "± " in out
+    assert "validation round 1: 4 fresh seeds per score, 1 candidate" in out
+    assert "noise-free: the function value without noise" in out
+    assert main(["validate", "cli-noisy", "--store", db, "--repeats", "3", "--top", "2"]) == 0
+    assert "validation round 2: 3 fresh seeds per score, 2 candidates" in capsys.readouterr().out
+    assert main(["show", "1", "--store", db]) == 0
+    shown = capsys.readouterr().out
+    assert "validation round 1" in shown and "validation round 2" in shown
+    assert "best new candidate (mean ± SE)" in shown
+    assert main(["validate", "1", "--store", db, "--repeats", "0"]) == 2
+    assert "repeats and top must be at least 1" in capsys.readouterr().err

@@ -79,23 +79,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run_and_report(exp, args)
 
 
-def cmd_resume(args: argparse.Namespace) -> int:
+def _executor_override(args: argparse.Namespace, config: dict[str, Any]) -> Any:
+    """The executor ``--executor``/``--workers`` ask for instead of the stored one, or None."""
     from .config import build_part
-    from .experiment import Experiment
     from .plugins import get_plugins
+
+    if args.executor is None and args.workers is None:
+        return None
+    table = dict(config.get("executor", {"name": "serial"}))
+    if args.executor is not None:
+        table = {"name": args.executor}
+    if args.workers is not None:
+        table["workers"] = args.workers
+    return build_part(get_plugins(), "executors", table)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from .experiment import Experiment
 
     store = _store(args)
     record = store.run(args.run)
     if record.status == "finished":
         raise ConfigError(f"run {record.id} is already finished")
-    executor = None
-    if args.executor is not None or args.workers is not None:
-        table = dict(record.config.get("executor", {"name": "serial"}))
-        if args.executor is not None:
-            table = {"name": args.executor}
-        if args.workers is not None:
-            table["workers"] = args.workers
-        executor = build_part(get_plugins(), "executors", table)
+    executor = _executor_override(args, record.config)
     exp = Experiment.resume(store, record.id, executor=executor)
     return _run_and_report(exp, args)
 
@@ -157,20 +163,11 @@ def _print_validations(store: Store, run_id: int) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .config import build_part
-    from .plugins import get_plugins
     from .validation import format_round, validate_run
 
     store = _store(args)
     record = store.run(args.run)
-    executor = None
-    if args.executor is not None or args.workers is not None:
-        table = dict(record.config.get("executor", {"name": "serial"}))
-        if args.executor is not None:
-            table = {"name": args.executor}
-        if args.workers is not None:
-            table["workers"] = args.workers
-        executor = build_part(get_plugins(), "executors", table)
+    executor = _executor_override(args, record.config)
     vr = validate_run(store, record.id, repeats=args.repeats, top=args.top,
                       baselines=not args.no_baselines, executor=executor)
     print(f"run {record.id} '{record.name}':")
