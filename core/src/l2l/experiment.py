@@ -221,7 +221,7 @@ class Experiment:
             raise
         assert self.run_id is not None
         info = RunInfo(self.run_id, self.name, self.seed, self.config, self.optimizee,
-                       self.optimizer, self.executor, self.store, first)
+                       self.optimizer, self.executor, self.store, first, self._best(loop))
         status, error = "failed", None
         started = time.monotonic()
         try:
