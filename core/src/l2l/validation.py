@@ -30,7 +30,7 @@ from .noise import Candidate, fmt_mean_se, mean_se
 from .optimizee import Optimizee
 from .plugins import Plugins, get_plugins
 from .space import Params, Space
-from .store import Store
+from .store import RERANK, Store
 
 FRESH = "fresh"
 #: the key that tells :class:`Scorer` which score a task asks for
@@ -175,10 +175,11 @@ def validate_run(store: Store, ref: str | int, *, repeats: int = 16, top: int = 
     executor = executor or build_part(plugins, "executors",
                                       record.config.get("executor", {"name": "serial"}))
     objectives = record.objectives
-    keys = store.top_candidates(record.id, int(top))
-    if not keys:
+    keys = store.top_candidates(record.id, int(top) + RERANK)
+    found = [c for c in (store.candidate(record.id, g, i, objectives) for g, i, _ in keys) if c]
+    cands = sorted(found, key=lambda c: (c.loss, c.generation, c.index))[:int(top)]
+    if not cands:
         raise ConfigError(f"run {record.id} has no successful candidate to validate")
-    cands = [c for c in (store.candidate(record.id, g, i, objectives) for g, i, _ in keys) if c]
     held = dict(optimizee.held_out())
     descriptions = {FRESH: optimizee.fresh_seeds, **held}
     named = dict(optimizee.baselines()) if baselines else {}

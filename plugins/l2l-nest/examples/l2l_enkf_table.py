@@ -14,6 +14,7 @@ values, the command, the wall times and the machine (``bench/machine.py`` from a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -26,10 +27,13 @@ def machine(packages: list[str]) -> object | None:
     bench = Path(__file__).resolve().parents[3] / "bench"
     if not (bench / "machine.py").exists():
         return None
-    sys.path.insert(0, str(bench))
-    from machine import Machine  # type: ignore[import-not-found]
-
-    return Machine.measure(packages)
+    # loaded from its file: bench/ also holds nest.py and netlogo.py, which must not shadow
+    # the simulators' modules
+    spec = importlib.util.spec_from_file_location("l2l_bench_machine", bench / "machine.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.Machine.measure(packages)
 
 
 def pct(m: float, se: float) -> str:

@@ -14,6 +14,7 @@ time and the machine (``bench/machine.py`` when run from a clone).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -28,10 +29,13 @@ from l2l.validation import FRESH, best_at, load_rounds, score_params, validate_r
 def machine_line(packages: list[str]) -> tuple[object | None, str]:
     bench = Path(__file__).resolve().parents[3] / "bench"
     if (bench / "machine.py").exists():
-        sys.path.insert(0, str(bench))
-        from machine import Machine  # type: ignore[import-not-found]
-
-        return Machine.measure(packages), ""
+        # loaded from its file: bench/ also holds nest.py and netlogo.py, which must not shadow
+        # the simulators' modules
+        spec = importlib.util.spec_from_file_location("l2l_bench_machine", bench / "machine.py")
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[spec.name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        return module.Machine.measure(packages), ""
     return None, "(bench/machine.py not found: machine not measured)"
 
 
