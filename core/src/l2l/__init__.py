@@ -8,6 +8,7 @@ from .evaluation import MAX, MIN, Evaluation, Individual, Objectives
 from .executor import Executor, Task, run_tasks
 from .experiment import Experiment, RunInfo, RunResult, Stop
 from .hookspecs import hookimpl
+from .noise import Noise
 from .optimizee import Optimizee
 from .optimizer import Optimizer, Problem, VectorOptimizer
 from .plugins import Plugins, Registry, get_plugins
@@ -18,7 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "MAX", "MIN", "Categorical", "ConfigError", "Evaluation", "EvaluationError", "Executor",
-    "ExecutorError", "Experiment", "Float", "Individual", "Int", "L2LError", "Objectives",
+    "ExecutorError", "Experiment", "Float", "Individual", "Int", "L2LError", "Noise", "Objectives",
     "Optimizee", "Optimizer", "PluginError", "Plugins", "Problem", "Registry", "RunInfo",
     "RunResult", "SetupError", "Space", "Stop", "Store", "StoreError", "Task", "VectorOptimizer", "build",
     "experiment_from_config", "get_plugins", "hookimpl", "load_config", "run_tasks",

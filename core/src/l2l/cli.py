@@ -115,13 +115,14 @@ def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
     finally:
         if sentinel is not None:
             sentinel.done()
-    best = result.best
     print(f"run {result.run_id} {result.status}: {result.generations} generations, "
           f"{result.evaluations} evaluations in {args.store}")
-    if best is not None:
-        print(f"best fitness {_fmt(best.evaluation.fitness)} at generation {best.generation}, "
-              f"index {best.index}")
-        print(f"best parameters {_fmt_params(best.params)}")
+    _print_best(result.best_candidate, exp.optimizee.objectives().names)
+    if getattr(args, "validate", None) and result.best is not None:
+        from .validation import validate_run
+
+        validate_run(exp.store, result.run_id, repeats=args.validate)
+    _print_validations(exp.store, result.run_id)
     if getattr(args, "report", None):
         from .report import write_report
 
@@ -176,6 +177,20 @@ def _executor_table(table: dict[str, Any], args: argparse.Namespace) -> dict[str
     return table
 
 
+def _executor_override(args: argparse.Namespace, config: dict[str, Any]) -> Any:
+    """The executor ``--executor``/``--workers`` ask for instead of a stored run's, or None."""
+    from .config import build_part
+    from .parts import recorded_table
+    from .plugins import get_plugins
+
+    if args.executor is None and args.workers is None:
+        return None
+    plugins = get_plugins()
+    table = dict(config.get("executor") or {"name": "serial"}) if args.executor \
+        else recorded_table(config, "executor", plugins)
+    return build_part(plugins, "executors", _executor_table(table, args))
+
+
 def _check_recorded_names(record: Any, plugins: Any, chosen: dict[str, Any]) -> None:
     """One line naming every part of the run that several plugins now register (older runs
     did not record their plugins) and the options that choose."""
@@ -212,10 +227,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     chosen = {part: build_part(plugins, f"{part}s", recorded_table(record.config, part, plugins, choice))
               for part, choice in (("optimizee", args.optimizee), ("optimizer", args.optimizer))
               if choice is not None}
-    if args.executor is not None or args.workers is not None:
-        table = dict(record.config.get("executor") or {"name": "serial"}) if args.executor \
-            else recorded_table(record.config, "executor", plugins)
-        chosen["executor"] = build_part(plugins, "executors", _executor_table(table, args))
+    executor = _executor_override(args, record.config)
+    if executor is not None:
+        chosen["executor"] = executor
     _check_recorded_names(record, plugins, chosen)
     exp = Experiment.resume(store, record.id, plugins=plugins, **chosen)
     return _run_and_report(exp, args)
@@ -252,10 +266,41 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"no runs in {args.store}")
         return 0
     rows = [[str(r.id), r.name, r.status, str(r.generations), str(r.evaluations),
-             "-" if r.best_loss is None else f"{r.best_loss:.6g}",
+             "-" if r.best_loss is None else f"{r.best_loss:.6g}",  # best mean loss
              time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started))] for r in runs]
-    print(_table(rows, ["id", "name", "status", "generations", "evaluations", "best loss",
+    print(_table(rows, ["id", "name", "status", "generations", "evaluations", "best mean loss",
                         "started"]))
+    return 0
+
+
+def _print_best(cand: Any, names: Sequence[str], params_limit: int = 8,
+                label: str = "best") -> None:
+    """The best candidate: mean ± SE of each objective over its scores, their count."""
+    if cand is None:
+        return
+    print(f"{label}: {cand.fitness_text(names)}, generation {cand.generation}, "
+          f"index {cand.index}")
+    print(f"{label} parameters {_fmt_params(cand.params, params_limit)}")
+
+
+def _print_validations(store: Store, run_id: int) -> None:
+    from .validation import format_round, load_rounds
+
+    objectives = store.run(run_id).objectives
+    for vr in load_rounds(store, run_id):
+        print(format_round(vr, objectives))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .validation import format_round, validate_run
+
+    store = _store(args, readonly=False)
+    record = store.run(args.run)
+    executor = _executor_override(args, record.config)
+    vr = validate_run(store, record.id, repeats=args.repeats, top=args.top,
+                      baselines=not args.no_baselines, executor=executor)
+    print(f"run {record.id} '{record.name}':")
+    print(format_round(vr, record.objectives))
     return 0
 
 
@@ -273,18 +318,18 @@ def cmd_show(args: argparse.Namespace) -> int:
     if rec.error:
         print(f"error: {rec.error}")
     stats = {s["generation"]: s for s in store.generation_stats(rec.id)}
+    per_gen = store.best_per_generation(rec.id)
     rows: list[list[str]] = []
     for g in sorted(stats):
-        best = store.best(rec.id, g)
+        best = store.candidate(rec.id, *per_gen[g], rec.objectives) if g in per_gen else None
         rows.append([str(g), str(stats[g]["evaluations"]), str(stats[g]["failed"]),
-                     "-" if best is None else _fmt(best.evaluation.fitness),
+                     "-" if best is None else best.fitness_text(),
                      "-" if best is None else _fmt_params(best.params, 4)])
     if rows:
-        print(_table(rows, ["generation", "evaluations", "failed", "best fitness", "best parameters"]))
-    best = store.best(rec.id)
-    if best is not None:
-        print(f"overall best: fitness {_fmt(best.evaluation.fitness)} (generation "
-              f"{best.generation}, index {best.index}): {_fmt_params(best.params, 16)}")
+        print(_table(rows, ["generation", "evaluations", "failed",
+                            "best new candidate (mean ± SE)", "its parameters"]))
+    _print_best(store.best_candidate(rec.id), rec.objectives.names, 16, "overall best")
+    _print_validations(store, rec.id)
     return 0
 
 
@@ -394,6 +439,8 @@ def make_parser() -> argparse.ArgumentParser:
         sp.add_argument("--executor", help="executor name (overrides the config)")
         sp.add_argument("--workers", type=int, help="number of workers")
         sp.add_argument("--report", metavar="DIR", help="write a report there at the end")
+        sp.add_argument("--validate", type=int, metavar="N",
+                        help="at the end, score the best on N fresh seeds and held-out data")
 
     s = sub.add_parser("run", help="run an experiment from a TOML file")
     s.add_argument("config")
@@ -421,6 +468,17 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("run")
     store_arg(s)
     s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("validate", help="re-score a run's best on fresh seeds and held-out data")
+    s.add_argument("run")
+    s.add_argument("--repeats", type=int, default=16, help="fresh seeds per score (default 16)")
+    s.add_argument("--top", type=int, default=1, help="how many of the best candidates (default 1)")
+    s.add_argument("--no-baselines", action="store_true",
+                   help="skip the optimizee's baselines (a hand design, defaults)")
+    s.add_argument("--executor", help="executor name (default: the run's)")
+    s.add_argument("--workers", type=int, help="number of workers")
+    store_arg(s)
+    s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("export", help="write a run's evaluations as CSV or JSON")
     s.add_argument("run")

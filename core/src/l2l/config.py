@@ -1,7 +1,8 @@
 """TOML experiment files → parts. Validation happens here, with messages naming the problem.
 
-Tables: ``[experiment]`` (name, seed, generations, and stop criteria ``target``,
-``max_evaluations``, ``patience``, ``max_seconds``), ``[optimizee]``, ``[optimizer]`` and
+Tables: ``[experiment]`` (name, seed, generations, stop criteria ``target``,
+``max_evaluations``, ``patience``, ``max_seconds``, and noise handling ``repeats``,
+``aggregate``, ``reevaluate``: see :class:`l2l.noise.Noise`), ``[optimizee]``, ``[optimizer]`` and
 ``[executor]``; each part table has ``name`` (a registered name) and keyword arguments for the
 class.
 """
@@ -18,11 +19,13 @@ from typing import Any, Mapping
 from . import guard
 from .errors import ConfigError
 from .experiment import Experiment, Progress, Stop
+from .noise import Noise
 from .plugins import Plugins, get_plugins, plural
 from .store import Store
 
+NOISE_KEYS = ("repeats", "aggregate", "reevaluate")
 EXPERIMENT_KEYS = {"name", "seed", "generations", "target", "max_evaluations", "patience",
-                   "max_seconds"}
+                   "max_seconds", *NOISE_KEYS}
 TABLES = {"experiment", "optimizee", "optimizer", "executor"}
 DEFAULT_EXECUTOR = {"name": "process"}
 
@@ -148,6 +151,11 @@ def check_seed(seed: Any, where: str = "[experiment]: seed") -> int:
     return int(seed)
 
 
+def noise_from(table: Mapping[str, Any]) -> Noise:
+    """The noise handling of an ``[experiment]`` table (ConfigError for bad values)."""
+    return Noise(**{k: table[k] for k in NOISE_KEYS if table.get(k) is not None})
+
+
 def experiment_from_config(config: Mapping[str, Any], store: Store | str | None = None, *,
                            plugins: Plugins | None = None, progress: Progress | None = None
                            ) -> Experiment:
@@ -182,8 +190,9 @@ def experiment_from_config(config: Mapping[str, Any], store: Store | str | None 
     optimizer = build_part(plugins, "optimizers", full["optimizer"])
     executor = build_part(plugins, "executors", full["executor"])
     stop = stop_from(exp)
+    noise = noise_from(exp)
     guard.call(plugins, "optimizees", optimizee, "space")  # validates its keyword arguments early
     return Experiment(optimizee, optimizer, executor, store, seed=exp.get("seed", 0),
                       generations=exp.get("generations", 10),
                       name=exp.get("name", full["optimizee"].get("name")), stop=stop,
-                      config=full, plugins=plugins, progress=progress)
+                      config=full, plugins=plugins, progress=progress, noise=noise)

@@ -142,10 +142,21 @@ def losses(evaluations: Sequence[Evaluation], objectives: Objectives,
 
 @dataclass
 class Individual:
-    """A candidate of a generation with its evaluation: what the store keeps per row."""
+    """One evaluation of a generation: what the store keeps per row.
+
+    ``repeat_of`` is None for a candidate's first evaluation; a further repeat or a
+    re-evaluation (``[experiment] repeats``/``reevaluate``) names the ``(generation, index)``
+    of the candidate's first row.
+    """
 
     generation: int
     index: int
     params: dict[str, Any]
     seed: int
     evaluation: Evaluation
+    repeat_of: tuple[int, int] | None = None
+
+    @property
+    def candidate(self) -> tuple[int, int]:
+        """The key of the candidate this row scores: its first row's (generation, index)."""
+        return self.repeat_of if self.repeat_of is not None else (self.generation, self.index)

@@ -4,6 +4,12 @@ The coordinating process is the only writer of the store. Each generation's eval
 the optimizer's checkpoint are committed together; :meth:`Experiment.resume` continues a run
 from its last committed generation and, for a deterministic optimizee, reaches exactly the
 results of an uninterrupted run with the same seed.
+
+Noisy fitness (:class:`~l2l.noise.Noise`): each candidate is evaluated ``repeats`` times and
+the ``reevaluate`` best candidates so far are scored again, all in the generation's one batch;
+the seed of every evaluation is :func:`evaluation_seed` of its position in that batch. The
+run's best is the candidate with the lowest mean loss over all its scores (see
+:mod:`l2l.noise`).
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ import numpy as np
 
 from . import guard
 from .errors import ConfigError
-from .evaluation import Evaluation, Individual
+from .evaluation import Evaluation, Individual, Objectives
 from .executor import Executor, Task
 from .executors.serial import SerialExecutor
+from .noise import Candidate, Noise, aggregate
 from .optimizee import Optimizee
 from .optimizer import Optimizer, Problem
 from .parts import recorded_table, with_qualified_names
@@ -46,7 +53,9 @@ class Stop:
 
 @dataclass
 class RunInfo:
-    """What lifecycle hooks see of a run."""
+    """What lifecycle hooks see of a run. ``best`` is the best candidate so far (lowest mean
+    loss over all its scores, with their standard error and count; None before a success),
+    updated after each generation."""
 
     run_id: int
     name: str
@@ -57,11 +66,19 @@ class RunInfo:
     executor: Executor
     store: Store
     generation: int = 0
+    best: Candidate | None = None
 
 
 @dataclass
 class RunResult:
-    """The outcome of :meth:`Experiment.run`."""
+    """The outcome of :meth:`Experiment.run`.
+
+    ``best`` is the first evaluation (row) of the best candidate and ``best_candidate`` its
+    summary over all its scores: the best candidate has the lowest mean loss, none of its
+    scores failed. ``best_fitness`` is that mean per objective, ``best_se`` its standard error
+    and ``best_count`` the number of scores; ``evaluations`` counts every evaluation, repeats
+    and re-evaluations included; ``history`` the best mean loss after each generation.
+    """
 
     run_id: int
     status: str
@@ -69,6 +86,7 @@ class RunResult:
     generations: int
     evaluations: int
     history: list[float | None] = field(default_factory=list)
+    best_candidate: Candidate | None = None
 
     @property
     def best_params(self) -> dict[str, Any] | None:
@@ -76,7 +94,17 @@ class RunResult:
 
     @property
     def best_fitness(self) -> tuple[float, ...] | None:
+        if self.best_candidate is not None:
+            return self.best_candidate.mean
         return None if self.best is None else self.best.evaluation.fitness
+
+    @property
+    def best_se(self) -> tuple[float, ...] | None:
+        return None if self.best_candidate is None else self.best_candidate.se
+
+    @property
+    def best_count(self) -> int:
+        return 0 if self.best_candidate is None else self.best_candidate.count
 
 
 class Progress(Protocol):
@@ -117,7 +145,7 @@ class Experiment:
                  store: Store | str | None = None, *, seed: int = 0, generations: int = 10,
                  name: str | None = None, stop: Stop | None = None,
                  config: dict[str, Any] | None = None, plugins: Plugins | None = None,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, noise: Noise | None = None):
         if int(generations) < 1:
             raise ConfigError(f"generations must be at least 1, got {generations}")
         if not 0 <= int(seed) < 2**63:
@@ -127,6 +155,7 @@ class Experiment:
         self.store = store if isinstance(store, Store) else Store(store or ":memory:")
         self.seed, self.generations = int(seed), int(generations)
         self.stop = stop or Stop()
+        self.noise = noise or Noise()
         self.plugins = plugins or get_plugins()
         self.name = name or type(optimizee).__name__
         self.config = config if config is not None else self._derive_config()
@@ -135,7 +164,8 @@ class Experiment:
 
     def _derive_config(self) -> dict[str, Any]:
         return {"experiment": {"name": self.name, "seed": self.seed, "generations": self.generations,
-                               **{k: v for k, v in vars(self.stop).items() if v is not None}},
+                               **{k: v for k, v in vars(self.stop).items() if v is not None},
+                               **self.noise.to_config()},
                 "optimizee": describe(self.plugins, "optimizees", self.optimizee),
                 "optimizer": describe(self.plugins, "optimizers", self.optimizer),
                 "executor": describe(self.plugins, "executors", self.executor)}
@@ -156,7 +186,7 @@ class Experiment:
         """Continue run ``ref`` from its last committed generation. Parts not given are
         rebuilt from the stored config, each from the plugin the run recorded for it (see
         :mod:`l2l.parts`); ``executor`` may differ from the original."""
-        from .config import build_part, stop_from
+        from .config import build_part, noise_from, stop_from
 
         plugins = plugins or get_plugins()
         record = store.run(ref)
@@ -167,7 +197,7 @@ class Experiment:
                   executor or build_part(plugins, "executors", recorded_table(cfg, "executor", plugins)),
                   store, seed=record.seed, generations=int(exp_cfg.get("generations", 10)),
                   name=record.name, stop=stop_from(exp_cfg), config=cfg, plugins=plugins,
-                  progress=progress)
+                  progress=progress, noise=noise_from(exp_cfg))
         exp.run_id = record.id
         return exp
 
@@ -223,7 +253,7 @@ class Experiment:
         self.config = recorded
         assert self.run_id is not None
         info = RunInfo(self.run_id, self.name, self.seed, self.config, self.optimizee,
-                       self.optimizer, self.executor, self.store, first)
+                       self.optimizer, self.executor, self.store, first, self._best(loop))
         status, error = "failed", None
         started = time.monotonic()
         try:
@@ -250,20 +280,31 @@ class Experiment:
                 self.store.set_status(self.run_id, status, error)
                 self.store.release_lease(self.run_id)
                 self.plugins.hook.l2l_run_end(run=info, status=status)
-        best = None
-        if loop["best_at"] is not None:
-            g, i = loop["best_at"]
-            best = next(x for x in self.store.individuals(self.run_id, g) if x.index == i)
+        best = self._best(loop)
         history = self.store.history(self.run_id)
         if legacy_history:
             history[:len(legacy_history)] = legacy_history
-        return RunResult(self.run_id, status, best, len(history), loop["evaluations"], history)
+        return RunResult(self.run_id, status, None if best is None else best.rows[0],
+                         len(history), loop["evaluations"], history, best)
+
+    def _best(self, loop: dict[str, Any]) -> Candidate | None:
+        """The summary of the candidate the loop holds best."""
+        assert self.run_id is not None
+        if loop["best_at"] is None:
+            return None
+        g, i = loop["best_at"]
+        return self.store.candidate(self.run_id, int(g), int(i), self.optimizee.objectives())
 
     def _generation(self, gen: int, info: RunInfo, loop: dict[str, Any]) -> None:
         assert self.run_id is not None
         t0 = time.monotonic()
+        k = self.noise.repeats
+        objectives = self.optimizee.objectives()
         candidates = self.optimizer.ask()
-        tasks = [Task(i, c, evaluation_seed(self.seed, gen, i)) for i, c in enumerate(candidates)]
+        again, unchanged = self._reevaluation_targets(objectives)
+        # one batch: k repeats of every candidate, then k fresh repeats of each re-evaluated one
+        params = [c for c in candidates for _ in range(k)] + [c.params for c in again for _ in range(k)]
+        tasks = [Task(i, p, evaluation_seed(self.seed, gen, i)) for i, p in enumerate(params)]
         outcomes: dict[int, Evaluation] = {}
         for task, ev in self.executor.map(tasks):
             outcomes[task.index] = ev
@@ -272,24 +313,74 @@ class Experiment:
         if len(outcomes) != len(tasks):
             raise RuntimeError(f"executor returned {len(outcomes)} outcomes for {len(tasks)} tasks")
         evaluations = [outcomes[i] for i in range(len(tasks))]
-        self.optimizer.tell(candidates, evaluations)
-        individuals = [Individual(gen, t.index, t.params, t.seed, ev)
-                       for t, ev in zip(tasks, evaluations)]
-        objectives = self.optimizee.objectives()
-        for ind in individuals:
-            if ind.evaluation.ok:
-                loss = objectives.loss(ind.evaluation.fitness)
-                if loop["best_loss"] is None or loss < loop["best_loss"]:
-                    loop["best_loss"], loop["best_at"], loop["since_improved"] = loss, [gen, ind.index], -1
-        loop["since_improved"] += 1
+        seeds = [t.seed for t in tasks]
+        n = len(candidates) * k
+        agg = self.noise.aggregate
+        self.optimizer.tell(candidates, [aggregate(evaluations[i:i + k], agg, seeds[i:i + k])
+                                         for i in range(0, n, k)])
+        fresh = [aggregate(evaluations[n + j * k:n + (j + 1) * k], agg, seeds[n + j * k:n + (j + 1) * k])
+                 for j in range(len(again))]
+        retell = getattr(self.optimizer, "tell_reevaluations", None)
+        if again and callable(retell):
+            for c, ev in zip(again, fresh):
+                if "repeats" in ev.info:
+                    ev.info["repeats"].update(generation=c.generation, index=c.index)
+            retell([c.params for c in again], fresh)
+        individuals = [Individual(gen, t.index, t.params, t.seed, ev,
+                                  None if t.index % k == 0 else (gen, t.index - t.index % k))
+                       for t, ev in zip(tasks[:n], evaluations[:n])]
+        individuals += [Individual(gen, t.index, t.params, t.seed, ev,
+                                   again[(t.index - n) // k].key)
+                        for t, ev in zip(tasks[n:], evaluations[n:])]
+        self._track_best(loop, gen, objectives, individuals, again, unchanged)
         loop["evaluations"] += len(tasks)
         self.store.commit_generation(self.run_id, gen, individuals, objectives,
                                      {"optimizer": self.optimizer.state(), "loop": loop},
                                      best_loss=loop["best_loss"])
         info.generation = gen
+        info.best = self._best(loop)
         self.plugins.hook.l2l_generation_done(run=info, generation=gen, individuals=individuals)
         if self.progress is not None:
             self.progress.generation(gen, individuals, loop["best_loss"], time.monotonic() - t0)
+
+    def _reevaluation_targets(self, objectives: Objectives) -> tuple[list[Candidate], list[Candidate]]:
+        """The ``reevaluate`` best candidates so far (scored again this generation) and the
+        next best one (whose mean this generation cannot change), from the store."""
+        assert self.run_id is not None
+        n = self.noise.reevaluate
+        if n == 0:
+            return [], []
+        found = [self.store.candidate(self.run_id, g, i, objectives)
+                 for g, i, _ in self.store.top_candidates(self.run_id, n + 1)]
+        ranked = sorted((c for c in found if c is not None),
+                        key=lambda c: (c.loss, c.generation, c.index))
+        return ranked[:n], ranked[n:]
+
+    def _track_best(self, loop: dict[str, Any], gen: int, objectives: Objectives,
+                    individuals: list[Individual], again: list[Candidate],
+                    unchanged: list[Candidate]) -> None:
+        """Update the loop's best candidate (lowest mean loss, none of its scores failed)."""
+        groups: dict[tuple[int, int], list[Individual]] = {}
+        for ind in individuals:
+            groups.setdefault(ind.candidate, []).append(ind)
+        old = {c.key: c for c in again}
+        contenders: list[tuple[float, int, int]] = [(c.loss, c.generation, c.index) for c in unchanged]
+        if not self.noise.reevaluate and loop["best_at"] is not None:
+            contenders.append((loop["best_loss"], *loop["best_at"]))
+        for key, rows in groups.items():
+            before = old[key].rows if key in old else []
+            every = before + rows
+            if all(r.evaluation.ok for r in every):
+                mean = float(np.mean([objectives.loss(r.evaluation.fitness) for r in every]))
+                contenders.append((mean, *key))
+        previous = loop["best_loss"]
+        if contenders:
+            best = min(contenders)
+            loop["best_loss"], loop["best_at"] = best[0], [best[1], best[2]]
+        elif self.noise.reevaluate:
+            loop["best_loss"], loop["best_at"] = None, None
+        improved = loop["best_loss"] is not None and (previous is None or loop["best_loss"] < previous)
+        loop["since_improved"] = 0 if improved else loop["since_improved"] + 1
 
     def _should_stop(self, loop: dict[str, Any], started: float) -> bool:
         s = self.stop

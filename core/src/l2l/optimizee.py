@@ -3,15 +3,18 @@
 Subclass :class:`Optimizee`, store keyword arguments in ``__init__`` (and do nothing else
 there: the object is shipped to workers before :meth:`setup`), and implement :meth:`space` and
 :meth:`evaluate`. Override :meth:`evaluate_batch` when the simulator can run many parameter sets
-at once; the loop then hands whole chunks of a generation to it.
+at once; the loop then hands whole chunks of a generation to it. Offer held-out scores
+(validation/test data) with :meth:`validate`, or several with :meth:`held_out` and
+:meth:`score_held_out`; ``l2l validate`` reports them for a run's best candidates.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
+from .errors import ConfigError
 from .evaluation import Evaluation, Objectives
 from .params import KeywordArgs
 from .space import Params, Space
@@ -74,6 +77,39 @@ class Optimizee(KeywordArgs):
         objectives as :meth:`evaluate`; None (the default) when there is no such data.
         The meta-learning optimizee uses it to score what an inner run found."""
         return None
+
+    def held_out(self) -> dict[str, str]:
+        """The held-out scores this optimizee offers: name → what it measures, in one line
+        (``{"validation": "accuracy on 300 validation images", "test": ...}``).
+
+        ``l2l validate`` computes each of them with :meth:`score_held_out` for a run's best
+        candidates and stores them beside :attr:`fresh_seeds`. The default offers
+        ``"validation"`` (:meth:`validate`) when a subclass overrides :meth:`validate`, and
+        nothing otherwise. Never optimize on a held-out score: it is for reporting."""
+        if type(self).validate is Optimizee.validate:
+            return {}
+        return {"validation": "validate(): the score on the optimizee's held-out data"}
+
+    def score_held_out(self, name: str, params: Params, seed: int
+                       ) -> Evaluation | float | Sequence[float] | None:
+        """The held-out score ``name`` (a key of :meth:`held_out`) of ``params``, with the
+        same objectives as :meth:`evaluate`; ``seed`` drives its randomness. The default
+        answers ``"validation"`` with :meth:`validate`."""
+        if name == "validation":
+            return self.validate(params, seed)
+        raise ConfigError(f"{type(self).__name__} has no held-out score {name!r} "
+                          f"(it offers: {', '.join(self.held_out()) or 'none'})")
+
+    def baselines(self) -> dict[str, Params]:
+        """Named reference parameter sets that an optimized result should beat (a hand
+        design, a tool's defaults); ``l2l validate`` scores them beside the run's best, with
+        the same seeds. Default: none."""
+        return {}
+
+    #: What re-scoring a parameter set on seeds the run never used measures; ``l2l validate``
+    #: always reports it (the evaluation's own objectives, mean ± standard error over the
+    #: fresh seeds). Optimizees say what their seeds vary, e.g. "new ant headings and noise".
+    fresh_seeds: ClassVar[str] = "the training fitness on seeds the run never used"
 
     @classmethod
     def has_batch(cls) -> bool:

@@ -18,9 +18,11 @@ import numpy as np
 
 from .errors import ConfigError
 from .evaluation import Individual
+from .noise import Candidate
 from .plugins import Plugins, get_plugins
 from .space import Categorical, Parameter, Space
 from .store import RunRecord, Store
+from .validation import ValidationRound
 
 #: array parameters with at most this many entries get one panel per entry, larger ones heatmaps
 MAX_ENTRY_PANELS = 6
@@ -75,13 +77,22 @@ class ReportFigure:
 
 @dataclass
 class RunData:
-    """Everything the report needs about one run, read from the store once."""
+    """Everything the report needs about one run, read from the store once.
+
+    ``best`` is the first row of the best candidate, ``best_candidate`` its summary over all
+    its scores (mean ± SE, count), ``history`` the best mean loss after each generation,
+    ``generation_best`` the best mean loss of the candidates first evaluated in each
+    generation and ``validations`` the stored ``l2l validate`` rounds."""
 
     record: RunRecord
     space: Space
     individuals: list[Individual]
     stats: list[dict[str, Any]]
     best: Individual | None
+    best_candidate: Candidate | None = None
+    history: list[float | None] = field(default_factory=list)
+    generation_best: dict[int, float] = field(default_factory=dict)
+    validations: list[ValidationRound] = field(default_factory=list)
 
     @property
     def objective_names(self) -> tuple[str, ...]:
@@ -100,10 +111,19 @@ class RunData:
 
 
 def load_run(store: Store, run: str | int) -> RunData:
-    """Read a run's record, space, evaluations, per-generation statistics and best."""
+    """Read a run's record, space, evaluations, per-generation statistics, best candidate,
+    best-so-far history and validation rounds."""
+    from .validation import load_rounds
+
     record = store.run(run)
+    best = store.best_candidate(record.id)
+    generation_best: dict[int, float] = {}
+    for g, _, mean in store.candidate_means(record.id):
+        generation_best.setdefault(g, mean)
     return RunData(record, Space.from_json(record.space), list(store.individuals(record.id)),
-                   store.generation_stats(record.id), store.best(record.id))
+                   store.generation_stats(record.id), None if best is None else best.rows[0],
+                   best, store.best_history(record.id), generation_best,
+                   load_rounds(store, record.id))
 
 
 # -- fitness ---------------------------------------------------------------------------------
@@ -115,8 +135,10 @@ def plot_fitness(data: RunData, outdir: Path) -> ReportFigure:
     def get(key: str) -> np.ndarray:
         return scale * np.array([s[key] for s in data.stats], dtype=float)
 
-    best, q25, median, q75 = get("best"), get("q25"), get("median"), get("q75")
-    so_far = scale * np.fmin.accumulate(np.array([s["best"] for s in data.stats], dtype=float))
+    q25, median, q75 = get("q25"), get("median"), get("q75")
+    best = scale * np.array([data.generation_best.get(int(g), np.nan) for g in gens], dtype=float)
+    so_far = scale * np.array([np.nan if h is None else h for h in data.history], dtype=float)
+    repeated = any(ind.repeat_of is not None for ind in data.individuals)
     failed = np.array([s["failed"] for s in data.stats])
     total = np.array([s["evaluations"] for s in data.stats])
     fig = _figure(8, 5.5)
@@ -128,8 +150,10 @@ def plot_fitness(data: RunData, outdir: Path) -> ReportFigure:
         low, high = np.fmin(q25, q75), np.fmax(q25, q75)  # swapped for maximised objectives
         top.errorbar(gens, median, yerr=[median - low, high - median], fmt="s", color="tab:blue",
                      capsize=6, label="median and 25–75 % of generation")
-    top.plot(gens, best, "o", color="tab:orange", ms=3, label="best of generation")
-    top.step(gens, so_far, where="post", color="black", lw=1.8, label="best so far")
+    top.plot(gens, best, "o", color="tab:orange", ms=3,
+             label="best new candidate (mean)" if repeated else "best of generation")
+    top.step(gens, so_far, where="post", color="black", lw=1.8,
+             label="best so far (mean)" if repeated else "best so far")
     values = np.concatenate([q25, q75, best])
     values = values[np.isfinite(values)]
     if not values.size:
@@ -151,8 +175,14 @@ def plot_fitness(data: RunData, outdir: Path) -> ReportFigure:
     bottom.set_ylabel("count")
     bottom.legend(loc="upper right", fontsize="x-small", ncols=2)
     path = _save(fig, outdir / "fitness.png")
-    return ReportFigure(path, "Fitness per generation: best, median and quartiles of the successful "
-                        "evaluations, best so far; below, evaluations and failures per generation.")
+    caption = ("Fitness per generation: median and quartiles of the successful evaluations, "
+               "the best candidate first evaluated in the generation and the best so far; "
+               "below, evaluations and failures per generation.")
+    if repeated:
+        caption += (" Candidates were scored several times (repeats, re-evaluations): the "
+                    "best and the best so far are means over all scores of a candidate, the "
+                    "quartiles are over single scores.")
+    return ReportFigure(path, caption)
 
 
 # -- parameters ------------------------------------------------------------------------------
@@ -393,16 +423,20 @@ def _key(value: Any) -> Any:
 
 def grid_values(data: RunData, a: Column, b: Column) -> tuple[list[Any], list[Any], np.ndarray]:
     """The sorted values of ``a`` and ``b`` and the lowest loss at each grid point
-    (rows: ``b``, columns: ``a``; NaN where no evaluation succeeded)."""
+    (rows: ``b``, columns: ``a``; NaN where no candidate succeeded in every score), a
+    candidate scored several times counting with its mean."""
     xs = sorted({a.value(ind.params) for ind in data.individuals}, key=_order)
     ys = sorted({b.value(ind.params) for ind in data.individuals}, key=_order)
     grid = np.full((len(ys), len(xs)), np.nan)
     obj = data.record.objectives
-    for ind in data.individuals:
-        if not ind.evaluation.ok:
+    scores: dict[tuple[int, int], list[Individual]] = {}
+    for ind in data.individuals:  # a candidate's value is its mean over all its scores
+        scores.setdefault(ind.candidate, []).append(ind)
+    for rows in scores.values():
+        if not all(r.evaluation.ok for r in rows):
             continue
-        j, i = xs.index(a.value(ind.params)), ys.index(b.value(ind.params))
-        loss = obj.loss(ind.evaluation.fitness)
+        j, i = xs.index(a.value(rows[0].params)), ys.index(b.value(rows[0].params))
+        loss = float(np.mean([obj.loss(r.evaluation.fitness) for r in rows]))
         if np.isnan(grid[i, j]) or loss < grid[i, j]:
             grid[i, j] = loss
     return xs, ys, grid
@@ -554,7 +588,8 @@ def compare(store: Store, runs: Sequence[str | int], out: Path) -> Path:
             ax.plot([], [], label=f"run {rec.id} {rec.name} (no evaluations)")
             continue
         evals = np.cumsum([s["evaluations"] for s in stats])
-        best = scale * np.fmin.accumulate(np.array([s["best"] for s in stats], dtype=float))
+        best = scale * np.array([np.nan if h is None else h for h in store.best_history(rec.id)],
+                                dtype=float)
         finite = best[np.isfinite(best)]
         positive = positive and bool(finite.size) and bool(finite.min() > 0)
         ax.step(evals, best, where="post", lw=1.6, marker="o", ms=2.5,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from .noise import fmt_mean_se
 from .serialize import plain
 
 if TYPE_CHECKING:
@@ -87,14 +88,55 @@ def _best(best: Individual | None, data: RunData) -> str:
     if best is None:
         return "<p>No successful evaluation.</p>"
     ev = best.evaluation
-    rows: list[tuple[str, Any]] = [(f"fitness: {n}", f)
-                                   for n, f in zip(data.objective_names, ev.fitness)]
+    cand = data.best_candidate
+    if cand is not None and cand.count > 1:
+        rows: list[tuple[str, Any]] = [(f"fitness: {n} (mean ± SE)", fmt_mean_se(m, e))
+                                       for n, m, e in zip(data.objective_names, cand.mean, cand.se)]
+        rows += [("scores", f"{cand.count} ({cand.failed} failed)" if cand.failed else cand.count),
+                 ("generation", best.generation), ("index", best.index)]
+        scores = _table([(r.generation, r.index, r.seed, *r.evaluation.fitness)
+                         for r in cand.rows], ["generation", "index", "seed", *data.objective_names])
+        intro = ("<p>The candidate with the lowest mean loss over all its scores (repeats and "
+                 "re-evaluations); a mean chosen by the scores that estimate it is optimistic: "
+                 "see the held-out scores below for an unbiased figure.</p>")
+        params = _table([(k, v) for k, v in best.params.items()], ["parameter", "value"])
+        return (intro + _table(rows) + "<h3>Parameters</h3>" + params + "<h3>Its scores</h3>"
+                + scores)
+    rows = [(f"fitness: {n}", f) for n, f in zip(data.objective_names, ev.fitness)]
     rows += [("generation", best.generation), ("index", best.index), ("seed", best.seed),
              ("wall time", f"{ev.wall_time:.3g} s"), ("worker", ev.worker)]
     params = _table([(k, v) for k, v in best.params.items()], ["parameter", "value"])
     info = "" if not ev.info else "<h3>Info</h3><pre>" + escape(
         json.dumps(plain(ev.info), indent=2, default=str)) + "</pre>"
     return _table(rows) + "<h3>Parameters</h3>" + params + info
+
+
+def _validations(data: RunData) -> str:
+    """The stored ``l2l validate`` rounds: what each score measures, then mean ± SE of each
+    objective per candidate and score."""
+    names = list(data.objective_names)
+    parts = []
+    for vr in data.validations:
+        desc = _table(sorted(vr.descriptions.items(), key=lambda kv: kv[0] != "fresh"),
+                      ["score", "what it measures"])
+        rows: list[tuple[Any, ...]] = []
+        for c in vr.candidates:
+            t = c.training
+            if c.baseline is not None:
+                rows.append(("baseline", c.baseline, "", *[""] * len(names), ""))
+            else:
+                rows.append((c.rank, f"{c.generation}, {c.index}", "training",
+                             *[fmt_mean_se(m, e) for m, e in zip(t.get("mean", []),
+                                                                 t.get("se", []))],
+                             t.get("count", "?")))
+            for name, sc in c.scores.items():
+                rows.append(("", "", name, *[fmt_mean_se(m, e) for m, e in zip(sc.mean, sc.se)],
+                             f"{sc.count - sc.failed} of {sc.count}" if sc.failed else sc.count))
+        parts.append(f"<h3>Round {vr.round} ({_when(vr.created)}): {vr.repeats} fresh seeds "
+                     "per score</h3>" + desc
+                     + _table(rows, ["rank", "generation, index", "score",
+                                     *[f"{n} (mean ± SE)" for n in names], "n"]))
+    return "".join(parts)
 
 
 def _front(members: list[Individual], data: RunData) -> str:
@@ -132,6 +174,11 @@ def render_page(data: RunData, sections: Sections) -> str:
     else:
         parts += ["<h2>Fitness</h2>", _figure(sections.fitness)]
     parts += ["<h2>Best individual</h2>", _best(data.best, data)]
+    if data.validations:
+        parts += ["<h2>Held-out scores</h2>", _validations(data)]
+    elif data.best is not None:
+        parts += ["<h2>Held-out scores</h2>", "<p>None yet: <code>l2l validate "
+                  f"{r.id}</code> re-scores the best on fresh seeds and held-out data.</p>"]
     if sections.pareto is not None:
         fig, members = sections.pareto
         parts += ["<h2>Pareto front</h2>", _figure(fig), _front(members, data)]

@@ -1,10 +1,16 @@
 """The results store: one SQLite file, written only by the coordinating process.
 
 Tables: ``runs`` (config, seed, versions, status, times), ``evaluations`` (one row per
-evaluated candidate, failures included) and ``checkpoints`` (optimizer and loop state after
-each generation). A generation's evaluations and its checkpoint are committed in one
-transaction, so a killed run loses at most the generation in flight. Values are JSON (arrays
-through :mod:`l2l.serialize`); nothing is pickled.
+evaluation, failures included), ``repeats`` (for each row that scores an earlier candidate
+again, a repeat or a re-evaluation: that candidate's first row), ``checkpoints`` (optimizer
+and loop state after each generation), and ``validation_rounds``/``validations`` (what
+``l2l validate`` measured: fresh-seed and held-out scores of a run's best candidates).
+A candidate's scores are its first row and every row whose ``repeats`` entry names it; a
+run's best is the candidate with the lowest mean loss over all its scores, none failed.
+Stores written before the ``repeats`` table existed read as one row per candidate.
+A generation's evaluations and its checkpoint are committed in one transaction, so a
+killed run loses at most the generation in flight. Values are JSON (arrays through
+:mod:`l2l.serialize`); nothing is pickled.
 
 The file carries a marker (SQLite's ``application_id``) and a schema version (``user_version``):
 a file that is not an l2l store is refused before anything is written to it, and stores written
@@ -13,7 +19,7 @@ Reading (``Store(path, readonly=True)``) works on read-only files in read-only d
 never creates a file. A run being written holds a *lease* (``leases``: process id, host,
 heartbeat): a second writer of that run is refused while the lease is alive, and a run whose
 lease died (its process was killed) reads as ``failed`` with the reason until it is resumed.
-The loop's history (best loss after each generation) is a column of ``checkpoints``, so a
+The loop's history (best mean loss after each generation) is a column of ``checkpoints``, so a
 checkpoint's size does not grow with the number of generations.
 """
 
@@ -28,20 +34,22 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import quote
 
 from . import lifeline, serialize
 from .errors import StoreError
 from .evaluation import Evaluation, Individual, Objectives
+from .noise import Candidate, summarize
 
 DEFAULT_STORE = "l2l-runs.db"
 
 #: SQLite ``application_id`` of an l2l store ("L2L1")
 APPLICATION_ID = 0x4C324C31
 #: schema version (``user_version``): 1 = stores written before the marker existed (no leases,
-#: history inside each checkpoint), 2 = marker, ``leases``, ``checkpoints.best_loss``
-SCHEMA_VERSION = 2
+#: history inside each checkpoint), 2 = marker, ``leases``, ``checkpoints.best_loss``,
+#: 3 = ``repeats``, ``validation_rounds``, ``validations``
+SCHEMA_VERSION = 3
 #: seconds between heartbeats of a lease, and age after which a lease held on another host is stale
 LEASE_HEARTBEAT = 10.0
 LEASE_STALE = 120.0
@@ -83,6 +91,38 @@ CREATE TABLE IF NOT EXISTS evaluations (
     wall_time REAL NOT NULL,
     worker TEXT NOT NULL,
     PRIMARY KEY (run_id, generation, idx)
+);
+CREATE TABLE IF NOT EXISTS repeats (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    generation INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    of_generation INTEGER NOT NULL,
+    of_idx INTEGER NOT NULL,
+    PRIMARY KEY (run_id, generation, idx)
+);
+CREATE INDEX IF NOT EXISTS repeats_of ON repeats (run_id, of_generation, of_idx);
+CREATE TABLE IF NOT EXISTS validation_rounds (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    round INTEGER NOT NULL,
+    created REAL NOT NULL,
+    settings TEXT NOT NULL,
+    PRIMARY KEY (run_id, round)
+);
+CREATE TABLE IF NOT EXISTS validations (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    round INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    score TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    fitness TEXT NOT NULL,
+    loss REAL,
+    info TEXT NOT NULL,
+    error TEXT,
+    wall_time REAL NOT NULL,
+    PRIMARY KEY (run_id, round, generation, idx, score, repeat)
 );
 CREATE TABLE IF NOT EXISTS checkpoints (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -254,6 +294,7 @@ class Store:
             self._check_lease(run_id)
             self.db.executemany(
                 "INSERT INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            self._insert_repeats(run_id, individuals)
             self.db.execute("INSERT INTO checkpoints (run_id, generation, state, created, best_loss)"
                             " VALUES (?,?,?,?,?)",
                             (run_id, generation, state_text, time.time(), best_loss))
@@ -336,8 +377,8 @@ class Store:
         row = self.db.execute(
             "SELECT id, name, status, seed, config, versions, space, objectives, started, ended,"
             " error FROM runs WHERE id = ?", (run_id,)).fetchone()
-        gens, n, best = self.db.execute(
-            "SELECT COUNT(DISTINCT generation), COUNT(*), MIN(loss) FROM evaluations"
+        gens, n = self.db.execute(
+            "SELECT COUNT(DISTINCT generation), COUNT(*) FROM evaluations"
             " WHERE run_id = ?", (run_id,)).fetchone()
         config = serialize.loads(row[4])
         status, error = row[2], row[10]
@@ -345,6 +386,8 @@ class Store:
             reason = self.dead_writer(run_id, row[8], config)
             if reason is not None:
                 status, error = "failed", reason
+        top = self.top_candidates(run_id, 1)
+        best = top[0][2] if top else None
         return RunRecord(row[0], row[1], status, row[3], config,
                          json.loads(row[5]), json.loads(row[6]),
                          Objectives.from_json(json.loads(row[7])), row[8], row[9], error,
@@ -385,30 +428,171 @@ class Store:
         return None if row is None else (int(row[0]), serialize.loads(row[1]))
 
     def individuals(self, run_id: int, generation: int | None = None) -> Iterator[Individual]:
-        """Evaluated candidates of a run (optionally one generation), in order."""
-        sql = ("SELECT generation, idx, seed, params, status, fitness, observation, info, error,"
-               " wall_time, worker FROM evaluations WHERE run_id = ?")
-        args: tuple[Any, ...] = (run_id,)
+        """Evaluations of a run (optionally one generation), in order; a repeat or a
+        re-evaluation has ``repeat_of`` set to its candidate's first row."""
+        where, args = "e.run_id = ?", (run_id,)
         if generation is not None:
-            sql += " AND generation = ?"
-            args += (generation,)
-        for r in self.db.execute(sql + " ORDER BY generation, idx", args):
+            where, args = where + " AND e.generation = ?", (run_id, generation)  # type: ignore[assignment]
+        yield from self._individuals(where, args)
+
+    def _individuals(self, where: str, args: tuple[Any, ...]) -> Iterator[Individual]:
+        cols = ("e.generation, e.idx, e.seed, e.params, e.status, e.fitness, e.observation,"
+                " e.info, e.error, e.wall_time, e.worker")
+        if self._has_table("repeats"):
+            sql = (f"SELECT {cols}, r.of_generation, r.of_idx FROM evaluations e"
+                   f" LEFT JOIN repeats r {_JOIN} WHERE {where}")
+        else:
+            sql = f"SELECT {cols}, NULL, NULL FROM evaluations e WHERE {where}"
+        for r in self.db.execute(sql + " ORDER BY e.generation, e.idx", args):
             ev = Evaluation(tuple(json.loads(r[5])),
                             None if r[6] is None else serialize.loads(r[6]),
                             serialize.loads(r[7]), r[4], r[8], r[9], r[10])
-            yield Individual(r[0], r[1], serialize.loads(r[3]), r[2], ev)
+            yield Individual(r[0], r[1], serialize.loads(r[3]), r[2], ev,
+                             None if r[11] is None else (int(r[11]), int(r[12])))
 
     def best(self, run_id: int, generation: int | None = None) -> Individual | None:
-        """The successful individual with the lowest loss (ties: the earliest)."""
-        sql = "SELECT generation, idx FROM evaluations WHERE run_id = ? AND status = 'ok'"
-        args: tuple[Any, ...] = (run_id,)
-        if generation is not None:
-            sql += " AND generation = ?"
-            args += (generation,)
-        row = self.db.execute(sql + " ORDER BY loss, generation, idx LIMIT 1", args).fetchone()
+        """The first row of the best candidate (lowest mean loss over all its scores, none
+        failed; ties: the earliest), optionally among the candidates first evaluated in
+        ``generation``. :meth:`best_candidate` gives its mean, standard error and scores."""
+        cand = self.best_candidate(run_id, generation)
+        return None if cand is None else cand.rows[0]
+
+    # -- candidates: all the scores of one parameter set ----------------------------------
+    def _has_table(self, name: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone()
+        return row is not None
+
+    def _insert_repeats(self, run_id: int, individuals: Sequence[Individual]) -> None:
+        rows = [(run_id, ind.generation, ind.index, *ind.repeat_of)
+                for ind in individuals if ind.repeat_of is not None]
+        if rows:
+            self.db.executemany("INSERT INTO repeats VALUES (?,?,?,?,?)", rows)
+
+    def _has_repeats(self, run_id: int) -> bool:
+        return self._has_table("repeats") and self.db.execute(
+            "SELECT 1 FROM repeats WHERE run_id = ? LIMIT 1", (run_id,)).fetchone() is not None
+
+    def _objectives(self, run_id: int) -> Objectives:
+        row = self.db.execute("SELECT objectives FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
+            raise StoreError(f"no run {run_id} in {self.path}")
+        return Objectives.from_json(json.loads(row[0]))
+
+    def candidate_means(self, run_id: int, generation: int | None = None,
+                        limit: int | None = None) -> list[tuple[int, int, float]]:
+        """``(generation, index, mean loss)`` of the candidates without a failed score, best
+        first (ties: the earliest), optionally only those first evaluated in ``generation``
+        and at most ``limit`` of them. Means are SQLite's; :meth:`candidate` computes the
+        exact summary of one."""
+        if self._has_repeats(run_id):
+            sql = (f"SELECT {_CAND_G} AS g, {_CAND_I} AS i, AVG(e.loss) AS m FROM evaluations e"
+                   f" LEFT JOIN repeats r {_JOIN} WHERE e.run_id = ?"
+                   " GROUP BY g, i HAVING SUM(e.status != 'ok') = 0")
+            sql += " AND g = ?" if generation is not None else ""
+        else:  # one row per candidate (also every store written before repeats existed)
+            sql = ("SELECT generation AS g, idx AS i, loss AS m FROM evaluations"
+                   " WHERE run_id = ? AND status = 'ok'")
+            sql += " AND generation = ?" if generation is not None else ""
+        args: tuple[Any, ...] = (run_id,) if generation is None else (run_id, generation)
+        sql += " ORDER BY m, g, i"
+        if limit is not None:
+            sql, args = sql + " LIMIT ?", args + (int(limit),)
+        return [(int(g), int(i), float(m)) for g, i, m in self.db.execute(sql, args)]
+
+    def top_candidates(self, run_id: int, n: int) -> list[tuple[int, int, float]]:
+        """The ``n`` best candidates by mean loss: :meth:`candidate_means` limited to ``n``."""
+        return self.candidate_means(run_id, limit=n) if n > 0 else []
+
+    def candidate(self, run_id: int, generation: int, index: int,
+                  objectives: Objectives | None = None) -> Candidate | None:
+        """The summary (mean ± SE per objective, count, failures, rows) of the candidate
+        whose first row is ``(generation, index)``; None when there is no such row."""
+        where = "e.run_id = ? AND e.generation = ? AND e.idx = ?"
+        args: tuple[Any, ...] = (run_id, generation, index)
+        if self._has_table("repeats"):
+            where = ("e.run_id = ? AND ((e.generation = ? AND e.idx = ?)"
+                     " OR (r.of_generation = ? AND r.of_idx = ?))")
+            args += (generation, index)
+        rows = list(self._individuals(where, args))
+        if not rows or rows[0].repeat_of is not None:
             return None
-        return next(i for i in self.individuals(run_id, row[0]) if i.index == row[1])
+        return summarize(rows, objectives or self._objectives(run_id))
+
+    def best_candidate(self, run_id: int, generation: int | None = None) -> Candidate | None:
+        """The candidate with the lowest mean loss over all its scores, none failed (ties:
+        the earliest), optionally among those first evaluated in ``generation``."""
+        objectives = self._objectives(run_id)
+        top = self.candidate_means(run_id, generation, limit=RERANK)
+        cands = [c for c in (self.candidate(run_id, g, i, objectives) for g, i, _ in top)
+                 if c is not None]
+        return min(cands, key=lambda c: (c.loss, c.generation, c.index), default=None)
+
+    def best_per_generation(self, run_id: int) -> dict[int, tuple[int, int]]:
+        """For each generation, the key of the best candidate first evaluated in it."""
+        out: dict[int, tuple[int, int]] = {}
+        for g, i, _ in self.candidate_means(run_id):
+            out.setdefault(g, (g, i))
+        return out
+
+    def best_history(self, run_id: int) -> list[float | None]:
+        """The best mean loss so far after each generation (None before any success), as
+        the loop tracks it: every candidate's mean over its scores up to that generation,
+        candidates with a failed score left out."""
+        repeats = self._has_table("repeats")
+        sql = ("SELECT e.generation, e.idx, e.status, e.loss, "
+               + (f"r.of_generation, r.of_idx FROM evaluations e LEFT JOIN repeats r {_JOIN}"
+                  if repeats else "NULL, NULL FROM evaluations e")
+               + " WHERE e.run_id = ? ORDER BY e.generation, e.idx")
+        return best_so_far(self.db.execute(sql, (run_id,)))
+
+    # -- validations -----------------------------------------------------------------------
+    def add_validation(self, run_id: int, settings: dict[str, Any],
+                       rows: Sequence[tuple[int, int, str, int, int, Evaluation]],
+                       objectives: Objectives) -> int:
+        """Store one validation round: ``settings`` (JSON-able) and rows ``(generation,
+        index, score name, repeat, seed, evaluation)``; returns the round's number."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            last = self.db.execute("SELECT MAX(round) FROM validation_rounds WHERE run_id = ?",
+                                   (run_id,)).fetchone()[0]
+            number = 1 if last is None else int(last) + 1
+            self.db.execute("INSERT INTO validation_rounds VALUES (?,?,?,?)",
+                            (run_id, number, time.time(), serialize.dumps(settings)))
+            self.db.executemany(
+                "INSERT INTO validations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, number, g, i, score, rep, int(seed), ev.status,
+                  json.dumps(list(ev.fitness)), objectives.loss(ev.fitness) if ev.ok else None,
+                  serialize.dumps(ev.info), ev.error, float(ev.wall_time))
+                 for g, i, score, rep, seed, ev in rows])
+            self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        return number
+
+    def validation_rounds(self, run_id: int) -> list[tuple[int, float, dict[str, Any]]]:
+        """``(round, created, settings)`` of a run's validation rounds, oldest first."""
+        if not self._has_table("validation_rounds"):
+            return []
+        return [(int(r), float(c), serialize.loads(s)) for r, c, s in self.db.execute(
+            "SELECT round, created, settings FROM validation_rounds WHERE run_id = ?"
+            " ORDER BY round", (run_id,))]
+
+    def validation_scores(self, run_id: int, round_: int
+                          ) -> list[tuple[int, int, str, int, int, Evaluation]]:
+        """The rows of one validation round: ``(generation, index, score, repeat, seed,
+        evaluation)``, in stored order."""
+        out = []
+        for g, i, score, rep, seed, status, fit, info, error, wall in self.db.execute(
+                "SELECT generation, idx, score, repeat, seed, status, fitness, info, error,"
+                " wall_time FROM validations WHERE run_id = ? AND round = ?"
+                " ORDER BY generation, idx, score, repeat", (run_id, round_)):
+            ev = Evaluation(tuple(json.loads(fit)), None, serialize.loads(info), status, error,
+                            wall)
+            out.append((int(g), int(i), str(score), int(rep), int(seed), ev))
+        return out
 
     def generation_stats(self, run_id: int) -> list[dict[str, Any]]:
         """Per generation: count, failures, best/median/quartile losses, wall time."""
@@ -429,6 +613,56 @@ class Store:
                         "q75": float(q[3]), "worst": float(q[4]),
                         "eval_time": float(sum(w for _, _, w in items))})
         return out
+
+
+#: joins an evaluation row ``e`` to its ``repeats`` entry ``r`` (if any)
+_JOIN = "ON r.run_id = e.run_id AND r.generation = e.generation AND r.idx = e.idx"
+#: the key of the candidate a row scores
+_CAND_G, _CAND_I = "COALESCE(r.of_generation, e.generation)", "COALESCE(r.of_idx, e.idx)"
+#: candidates ranked by SQLite's means whose exact means (numpy, as the loop computes them)
+#: are compared to choose the best, so that near-ties resolve as in the loop
+RERANK = 4
+
+
+def best_so_far(rows: Iterable[tuple[int, int, str, float | None, int | None, int | None]]
+                ) -> list[float | None]:
+    """Best mean loss after each generation from rows ``(generation, index, status, loss,
+    of_generation, of_index)`` in (generation, index) order."""
+    import heapq
+
+    import numpy as np
+
+    losses: dict[tuple[int, int], list[float]] = {}
+    failed: set[tuple[int, int]] = set()
+    version: dict[tuple[int, int], int] = {}
+    heap: list[tuple[float, int, int, int]] = []
+    history: list[float | None] = []
+    touched: set[tuple[int, int]] = set()
+
+    def close_generation() -> None:
+        for key in sorted(touched):
+            version[key] = version.get(key, 0) + 1
+            if key in losses and key not in failed:
+                heapq.heappush(heap, (float(np.mean(losses[key])), *key, version[key]))
+        touched.clear()
+        while heap and (heap[0][3] != version[heap[0][1:3]] or heap[0][1:3] in failed):
+            heapq.heappop(heap)
+        history.append(heap[0][0] if heap else None)
+
+    current = None
+    for g, i, status, loss, og, oi in rows:
+        if current is not None and g != current:
+            close_generation()
+        current = g
+        key = (int(g), int(i)) if og is None or oi is None else (int(og), int(oi))
+        if status == "ok":
+            losses.setdefault(key, []).append(float(loss))  # type: ignore[arg-type]
+        else:
+            failed.add(key)
+        touched.add(key)
+    if current is not None:
+        close_generation()
+    return history
 
 
 def _row(run_id: int, ind: Individual, objectives: Objectives) -> tuple[Any, ...]:

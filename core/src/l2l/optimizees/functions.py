@@ -123,6 +123,19 @@ class FunctionOptimizee(Optimizee):
             value += float(np.random.default_rng(seed).normal(0.0, self.noise))
         return Evaluation(fitness=(value,))
 
+    fresh_seeds = "the function value with new noise draws"
+
+    def held_out(self) -> dict[str, str]:
+        """With ``noise``: ``"noise-free"``, the function value without noise (the truth
+        that the noisy scores estimate)."""
+        return {"noise-free": "the function value without noise: the truth"} if self.noise else {}
+
+    def score_held_out(self, name: str, params: Params, seed: int) -> Evaluation:
+        if name != "noise-free" or not self.noise:
+            raise ConfigError(f"function: no held-out score {name!r} "
+                              f"(offers: {', '.join(self.held_out()) or 'none'})")
+        return Evaluation(fitness=(float(self.values(params["x"])),))
+
     def evaluate_batch(self, params: Sequence[Params], seeds: Sequence[int]) -> list[Evaluation]:
         if self.cost > 0:
             _busy(self.cost * len(params))

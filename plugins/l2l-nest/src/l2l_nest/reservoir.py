@@ -179,6 +179,18 @@ class ReservoirDigits(Optimizee):
         """Accuracy and mse on the validation images."""
         return self.score(params, seed, "validation")
 
+    fresh_seeds = ("accuracy and mse on the training images with a new NEST seed (the same "
+                   "spikes unless input_seed = None)")
+
+    def held_out(self) -> dict[str, str]:
+        """Validation and test accuracy (``l2l validate``)."""
+        splits = self._splits()
+        return {part: f"accuracy and mse on the {len(splits[part].labels)} {part} images"
+                for part in ("validation", "test")}
+
+    def score_held_out(self, name: str, params: Params, seed: int) -> Evaluation:
+        return self.score(params, seed, name)
+
     def test(self, params: Params, seed: int) -> Evaluation:
         """Accuracy and mse on the test images (report these, never optimize on them)."""
         return self.score(params, seed, "test")

@@ -34,6 +34,9 @@ class AntColony(Optimizee):
     are the world's rules (see :class:`l2l_netlogo.rules.Rules`).
     """
 
+    fresh_seeds = ("food returned in fresh worlds: new initial ant headings and sensor noise "
+                   "(same nest and food)")
+
     def __init__(self, engine: str = "auto", netlogo_home: str | None = None, n_ants: int = 15,
                  ticks: int = 500, world_size: int = 41, hidden: int = 10, substeps: int = 5,
                  weight_bound: float = 20.0, max_delay: int = 7,
@@ -78,6 +81,13 @@ class AntColony(Optimizee):
             raise ConfigError(f"netlogo-ants: unknown objective(s) {bad or list(names)} "
                               f"(choose from {', '.join(OBJECTIVES)})")
         return Objectives(names, tuple(OBJECTIVES[n] for n in names))
+
+    def baselines(self) -> dict[str, Params]:
+        """The hand-wired controller (:func:`l2l_netlogo.hand_wired`), for ``l2l validate``."""
+        from .network import hand_wired
+
+        hidden = self.rules().hidden
+        return {"hand-wired": hand_wired(hidden)} if hidden >= 9 else {}
 
     # -- engines ---------------------------------------------------------------------------
     def make_engine(self) -> Any:

@@ -38,6 +38,9 @@ class TvbFc(Optimizee):
     ``None``: TVB's range), on both engines.
     """
 
+    #: what ``l2l validate`` varies on fresh seeds (this optimizee has no held-out data)
+    fresh_seeds = "the fitness with new noise and random initial history"
+
     def __init__(self, parameters: Mapping[str, Mapping[str, Any]] | None = None,
                  engine: str = "batched", model: str = "Generic2dOscillator",
                  model_params: Mapping[str, Any] | None = None,

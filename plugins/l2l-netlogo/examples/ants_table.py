@@ -1,0 +1,113 @@
+"""The README's ant table: an optimized run against the hand-wired controller and random
+networks, on the same fresh worlds, and its learning curve.
+
+    l2l run plugins/l2l-netlogo/examples/ants-ga.toml --store ants.db
+    python plugins/l2l-netlogo/examples/ants_table.py ants.db [--run ants-ga] [--worlds 16]
+
+Prints markdown: what ``l2l validate`` stores for the run's best (training mean, fresh worlds,
+the hand-wired baseline, all on the same ``--worlds`` seeds), ``--random`` random networks
+(one fresh world each, the same seeds), and the best so far at ``--points`` generations scored
+on the same fresh worlds (mean ± SE against evaluations), with the command, the run's wall
+time and the machine (``bench/machine.py`` when run from a clone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from l2l import Store, build, get_plugins
+from l2l.config import build_part
+from l2l.noise import fmt_mean_se, mean_se
+from l2l.validation import FRESH, best_at, load_rounds, score_params, validate_run, validation_seed
+
+
+def machine_line(packages: list[str]) -> tuple[object | None, str]:
+    bench = Path(__file__).resolve().parents[3] / "bench"
+    if (bench / "machine.py").exists():
+        # loaded from its file: bench/ also holds nest.py and netlogo.py, which must not shadow
+        # the simulators' modules
+        spec = importlib.util.spec_from_file_location("l2l_bench_machine", bench / "machine.py")
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[spec.name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        return module.Machine.measure(packages), ""
+    return None, "(bench/machine.py not found: machine not measured)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("store")
+    parser.add_argument("--run", default="ants-ga")
+    parser.add_argument("--worlds", type=int, default=16)
+    parser.add_argument("--random", type=int, default=16, help="random networks")
+    parser.add_argument("--points", type=int, default=8, help="points of the learning curve")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    machine, note = machine_line(["numpy", "l2l-core", "l2l-netlogo"])
+    store = Store(args.store)
+    rec = store.run(args.run)
+    plugins = get_plugins()
+    optimizee = build_part(plugins, "optimizees", rec.config["optimizee"])
+
+    def executor():
+        return build("executor", "process", workers=args.workers)
+
+    rounds = [r for r in load_rounds(store, rec.id) if r.repeats == args.worlds]
+    vr = rounds[-1] if rounds else validate_run(store, rec.id, repeats=args.worlds,
+                                                executor=executor())
+    seeds = [validation_seed(rec.seed, vr.round, r) for r in range(args.worlds)]
+    best = vr.candidates[0]
+    hand = next(c for c in vr.candidates if c.baseline == "hand-wired")
+    rng = np.random.default_rng(12345)
+    space = optimizee.space()
+    nets = space.sample(rng, args.random)
+    random_scores = score_params(optimizee, nets, seeds, [FRESH], executor())
+    rand = [per[FRESH][k].fitness[0] for k, per in enumerate(random_scores)]  # world k for net k
+
+    stats = store.generation_stats(rec.id)
+    evaluations = np.cumsum([s["evaluations"] for s in stats])
+    last = len(stats) - 1
+    points = sorted({int(round(x)) for x in np.linspace(0, last, args.points)})
+    curve_params, curve_rows = [], []
+    for g in points:
+        cand = best_at(store, rec.id, g)
+        if cand is not None:
+            curve_params.append(cand.params)
+            curve_rows.append((g, int(evaluations[g]), cand))
+    curve = score_params(optimizee, curve_params, seeds, [FRESH], executor())
+
+    wall = (rec.ended or rec.started) - rec.started
+    print(f"Run {rec.id} '{rec.name}' ({rec.status}): {rec.generations} generations, "
+          f"{rec.evaluations} colony simulations, {wall / 60:.0f} min wall time.\n")
+    print(f"| controller | food, mean ± SE over {args.worlds} fresh worlds | training score |")
+    print("|---|---|---|")
+    t = best.training
+    print(f"| optimized (run's best, generation {best.generation}) | "
+          f"{fmt_mean_se(best.scores[FRESH].mean[0], best.scores[FRESH].se[0])} | "
+          f"{fmt_mean_se(t['mean'][0], t['se'][0])} (n {t['count']}) |")
+    print(f"| hand-wired (`hand_wired()`) | "
+          f"{fmt_mean_se(hand.scores[FRESH].mean[0], hand.scores[FRESH].se[0])} | - |")
+    m, se = mean_se(rand)
+    print(f"| random networks ({args.random}, one world each) | {fmt_mean_se(m, se)} | - |")
+    print(f"\nLearning curve: the best so far after each generation, scored in the same "
+          f"{args.worlds} fresh worlds.\n")
+    print("| generation | evaluations | training mean (n) | fresh worlds, mean ± SE |")
+    print("|---|---|---|---|")
+    for (g, n, cand), per in zip(curve_rows, curve):
+        vals = [e.fitness[0] for e in per[FRESH] if e.ok]
+        fm, fse = mean_se(vals)
+        print(f"| {g} | {n} | {fmt_mean_se(cand.mean[0], cand.se[0])} ({cand.count}) | "
+              f"{fmt_mean_se(fm, fse)} |")
+    if machine is not None:
+        print("\n" + "\n".join(machine.finish().markdown()))  # type: ignore[attr-defined]
+    else:
+        print("\n" + note)
+
+
+if __name__ == "__main__":
+    main()
