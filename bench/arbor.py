@@ -203,10 +203,27 @@ def profile_bluepyopt(repeats: int = 10) -> dict[str, float]:
     per = {"total": total / repeats * 1e3}
     for key, (part, name) in {"instantiate": ("ephys/models", "instantiate"),
                               "neuron_run": ("ephys/simulators", "run"),
-                              "efel": ("ephys/efeatures", "calculate_feature"),
+                              "responses": ("ephys/recordings", "response"),
+                              "efel": ("ephys/efeatures", "calculate_score"),
+                              "efel_init": ("efel/api", "_initialise"),
                               "destroy": ("ephys/models", "destroy")}.items():
         per[key] = cumulative(part, name) * scale / repeats * 1e3
     return per
+
+
+def _empty_task(_: int) -> float:
+    return time.process_time()
+
+
+def process_start_cost(n: int = 16) -> dict[str, float]:
+    """Wall and CPU ms of an empty task in a fresh process forked from this one (a pool with
+    ``maxtasksperchild=1``): the floor of a fresh process per evaluation, paid by both sides."""
+    with Clock() as clock:
+        with mp.get_context("fork").Pool(1, maxtasksperchild=1) as pool:
+            pool.map(_empty_task, range(n), chunksize=1)
+            pool.close()
+            pool.join()
+    return {"wall": clock.wall / n * 1e3, "cpu": (clock.cpu + clock.children) / n * 1e3}
 
 
 # -- l2l and BluePyOpt on the same fit -----------------------------------------------------------
@@ -219,9 +236,11 @@ def _fresh_evaluate(task):
 
 
 class FreshProcessExecutor(Executor):
-    """Each evaluation in a fresh forked process, ``workers`` at a time (a ``multiprocessing``
-    pool with ``maxtasksperchild=1``, one evaluation per task): the isolation BluePyOpt's
-    per-protocol processes give, at the same cost of a process start per evaluation."""
+    """Each evaluation in a fresh process forked from the coordinator, ``workers`` at a time (a
+    ``multiprocessing`` pool with ``maxtasksperchild=1``, one evaluation per task): the
+    isolation BluePyOpt's per-protocol processes give, at the cost of a process per evaluation.
+    The coordinator sets the optimizee up first, so each child inherits the built cell model (as
+    BluePyOpt's children inherit its evaluator and a loaded NEURON)."""
 
     def __init__(self, workers: int = 2):
         self.workers = workers
@@ -229,6 +248,7 @@ class FreshProcessExecutor(Executor):
     def start(self, optimizee) -> None:
         global _FRESH
         _FRESH = optimizee
+        optimizee.setup()
         self._pool = mp.get_context("fork").Pool(self.workers, maxtasksperchild=1)
 
     def map(self, tasks):
@@ -299,23 +319,36 @@ def run_bluepyopt(generations: int, offspring: int, mode: str, workers: int) -> 
     import bluepyopt as bpop
 
     pool = None
+    seconds: list[tuple[int, float]] = []  # (evaluations, seconds) of each generation's map
+
+    def timed(map_function):
+        def mapped(function, items):
+            items = list(items)
+            t = time.perf_counter()
+            out = list(map_function(function, items))
+            seconds.append((len(items), time.perf_counter() - t))
+            return out
+        return mapped
+
     with Clock() as clock:
         evaluator = bluepyopt_evaluator(isolate=mode == "stock")
-        map_function = None
+        map_function = map
         if mode == "pool":
             pool = mp.get_context("fork").Pool(workers)
             map_function = pool.map
         elif mode == "fresh":
+            evaluator.sim.neuron.h.load_file("stdrun.hoc")  # children inherit a loaded NEURON
             pool = mp.get_context("fork").Pool(workers, maxtasksperchild=1)
             map_function = functools.partial(pool.map, chunksize=1)
         optimisation = bpop.optimisations.DEAPOptimisation(
-            evaluator=evaluator, offspring_size=offspring, seed=1, map_function=map_function)
+            evaluator=evaluator, offspring_size=offspring, seed=1, map_function=timed(map_function))
         _, hof, log, _ = optimisation.run(max_ngen=generations)
         if pool is not None:
             pool.close()
             pool.join()
+    steady = sorted(n / t for n, t in seconds[1:])[len(seconds[1:]) // 2] if len(seconds) > 1 else None
     return {"evaluations": int(sum(log.select("nevals"))), "wall": clock.wall, "cpu": clock.cpu,
-            "children": clock.children, "steady": None,
+            "children": clock.children, "steady": steady,
             "best": float(sum(hof[0].fitness.values)),
             "params": dict(zip(SIMPLE_CELL["parameters"], hof[0]))}
 
@@ -351,8 +384,11 @@ def rate(run: dict) -> float:
     return run["evaluations"] / run["wall"]
 
 
-def ratios(runs: dict, ours: str, theirs: str) -> list[float]:
-    """Per repeat: our evaluations/s over theirs, runs made side by side."""
+def ratios(runs: dict, ours: str, theirs: str, key: str = "whole") -> list[float]:
+    """Per repeat: our evaluations/s over theirs (whole run, or ``steady`` generations), runs
+    made side by side."""
+    if key == "steady":
+        return [a["steady"] / b["steady"] for a, b in zip(runs[ours], runs[theirs])]
     return [rate(a) / rate(b) for a, b in zip(runs[ours], runs[theirs])]
 
 
@@ -384,7 +420,9 @@ def main() -> None:
     chunk = -(-args.population // args.workers)
     print("profile:", flush=True)
     ours = profile_l2l(chunk)
+    alone = profile_l2l(1)
     theirs = profile_bluepyopt() if peer is None else None
+    start = process_start_cost()
     runs = {}
     if peer is None:
         print("l2l vs BluePyOpt:", flush=True)
@@ -407,29 +445,43 @@ def main() -> None:
         lines.append(f"| {row['n']} | {row['single']:.0f} | {row['batch1']:.0f} | {row['batch2']:.0f} "
                      f"| {row['batch2'] / row['single']:.2f}x | {'yes' if row['same'] else 'NO'} |")
     lines += ["", "## Where one evaluation spends its time", "",
-              f"CPU ms per evaluation of the fitting problem below, in one process: l2l-arbor on its "
+              "CPU ms per evaluation of the fitting problem below, in one process: l2l-arbor on its "
               f"batch path with {chunk} parameter sets per call (what each of {args.workers} workers "
-              f"gets per generation at population {args.population}); BluePyOpt's evaluator without "
-              "isolation (its stages from cProfile, scaled to the unprofiled total).", "",
-              "| stage | l2l-arbor ms | BluePyOpt ms |", "|---|---:|---:|"]
+              f"gets per generation at population {args.population}) and one evaluation alone (what "
+              "a fresh process per evaluation runs); BluePyOpt's evaluator without isolation (its "
+              "stages from cProfile, scaled to the unprofiled total).", "",
+              f"| stage | l2l-arbor, batch of {chunk} | l2l-arbor, one alone | BluePyOpt |",
+              "|---|---:|---:|---:|"]
     b = theirs or {}
 
     def fmt(value):
-        return "—" if value is None else f"{value:.2f}"
+        return "" if value is None else f"{value:.2f}"
 
-    arbor_other = ours["arbor"] - ours["arbor_setup"] - ours["arbor_integrate"] - ours["arbor_sampling"]
-    lines += [f"| whole evaluation | {fmt(ours['total'])} | {fmt(b.get('total'))} |",
-              f"| cell construction (Arbor: decor + cable cells; BluePyOpt: instantiate in NEURON) "
-              f"| {fmt(ours['cells'])} | {fmt(b.get('instantiate'))} |",
-              f"| simulation: all of it | {fmt(ours['arbor'])} | {fmt(b.get('neuron_run'))} |",
-              f"| — Arbor set-up (recipe, decomposition, `simulation`) | {fmt(ours['arbor_setup'])} | |",
-              f"| — integration (2 x 8,000 steps at dt 0.025 ms; NEURON: CVODE) "
-              f"| {fmt(ours['arbor_integrate'])} | |",
-              f"| — voltage sampling every 0.1 ms (Arbor's sample events) "
-              f"| {fmt(ours['arbor_sampling'])} | |",
-              f"| — read-out, rest | {fmt(arbor_other)} | |",
-              f"| eFEL features | {fmt(ours['efel'])} | {fmt(b.get('efel'))} |",
-              f"| cell teardown | — | {fmt(b.get('destroy'))} |"]
+    def row(stage, key=None, theirs_key=None):
+        def rest(d):
+            return d["arbor"] - d["arbor_setup"] - d["arbor_integrate"] - d["arbor_sampling"]
+        ours_values = [None, None] if key is None else \
+            [rest(d) if key == "rest" else d[key] for d in (ours, alone)]
+        return (f"| {stage} | {fmt(ours_values[0])} | {fmt(ours_values[1])} "
+                f"| {fmt(b.get(theirs_key) if theirs_key else None)} |")
+
+    lines += [row("whole evaluation", "total", "total"),
+              row("cell construction (Arbor: decor + cable cells; BluePyOpt: instantiate in NEURON)",
+                  "cells", "instantiate"),
+              row("simulation (Arbor; NEURON with CVODE, its default)", "arbor", "neuron_run"),
+              row("— Arbor set-up (recipe, decomposition, `simulation`)", "arbor_setup"),
+              row("— integration (2 × 8,000 steps at dt 0.025 ms)", "arbor_integrate"),
+              row("— voltage sampling every 0.1 ms (Arbor's sample events)", "arbor_sampling"),
+              row("— read-out, rest", "rest"),
+              row("recordings into responses (BluePyOpt: pandas)", None, "responses"),
+              row("eFEL features", "efel", "efel"),
+              row("— of which eFEL re-initialisation (`efel.reset`, per feature in BluePyOpt)",
+                  None, "efel_init"),
+              row("cell teardown", None, "destroy"),
+              "",
+              f"A fresh process per evaluation adds, on both sides, at least the cost of an empty task "
+              f"in a fresh process forked from this one: {start['wall']:.1f} ms wall, "
+              f"{start['cpu']:.1f} ms CPU (fork, pool round trip, exit; measured now)."]
     summary_rows = [{"what": f"Arbor: batch-in-one-recipe vs one simulation per cell, "
                              f"{batch_rows[-1]['n']} cells",
                      "l2l": f"{batch_rows[-1]['batch2'] / batch_rows[-1]['single']:.1f}× "
@@ -474,10 +526,16 @@ def main() -> None:
         fserver = ratios(runs, "l2l, process executor (forkserver, default)",
                          "BluePyOpt, pool of persistent workers")
         fresh = ratios(runs, "l2l, fresh process per evaluation", "BluePyOpt, fresh process per evaluation")
+        steady_fork = ratios(runs, "l2l, process executor (fork)", "BluePyOpt, pool of persistent workers",
+                             "steady")
+        steady_fserver = ratios(runs, "l2l, process executor (forkserver, default)",
+                                "BluePyOpt, pool of persistent workers", "steady")
         lines += ["", "Evaluations/s of l2l-arbor over BluePyOpt's, runs side by side (median, range "
                   "over repeats):", "",
                   f"- persistent workers: **{spread(fork)}×** (l2l fork start), {spread(fserver)}× "
-                  "(l2l forkserver start, its default: workers import Arbor and eFEL afresh)",
+                  "(l2l forkserver start, its default: a fresh interpreter imports numpy, l2l, Arbor "
+                  f"and eFEL before the workers fork); steady generations only: {spread(steady_fork)}× "
+                  f"(fork), {spread(steady_fserver)}× (forkserver)",
                   f"- a fresh process per evaluation: **{spread(fresh)}×**"]
         stock = runs.get("BluePyOpt stock: serial, a fresh process per protocol run")
         if stock:
@@ -486,7 +544,8 @@ def main() -> None:
         summary_rows += [
             {"what": f"Arbor vs BluePyOpt + NEURON, same HH fit, persistent workers ({args.workers} each)",
              "l2l": f"{spread(fork)}× BluePyOpt's evaluations/s (fork start), {spread(fserver)}× "
-                    "(forkserver, default)",
+                    f"(forkserver, default); steady generations {spread(steady_fork)}× / "
+                    f"{spread(steady_fserver)}×",
              "reference": "goal ≥ 20×"},
             {"what": f"same, a fresh process per evaluation ({args.workers} at a time) for both",
              "l2l": f"{spread(fresh)}×", "reference": "goal ≥ 20×"}]

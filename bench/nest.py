@@ -159,14 +159,14 @@ def previous_rows() -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="ensembles of 1, 10 and 50; 3 Brunel runs")
+    parser.add_argument("--quick", action="store_true", help="ensembles of 1, 10 and 20; 3 Brunel runs")
     parser.add_argument("--members", default="1,10,50,100")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed sections")
     parser.add_argument("--accuracy", action="store_true", help="run the EnKF training")
     parser.add_argument("--l2l", action="store_true", help="run the learning-to-learn example")
     args = parser.parse_args()
     if args.quick:
-        args.members = "1,10,50"
+        args.members = "1,10,20"
     command = "python bench/nest.py" + "".join(
         f" --{k.replace('_', '-')}" for k in ("quick", "no_speed", "accuracy", "l2l") if getattr(args, k))
     machine = Machine.measure(["l2l-core", "l2l-nest", "nest-simulator"])

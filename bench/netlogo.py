@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--colonies", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ticks", type=int, default=500)
-    ap.add_argument("--quick", action="store_true", help="one repeat")
+    ap.add_argument("--quick", action="store_true", help="one repeat, no batches of 1")
     args = ap.parse_args()
     if args.quick:
         args.repeats = 1
@@ -57,7 +57,7 @@ def main() -> None:
     colony = AntColony(engine="python", ticks=args.ticks)
     colony.setup()
     params = networks(colony, args.colonies)
-    modes: list[int | None] = [None, *BATCHES]
+    modes: list[int | None] = [None, *(b for b in BATCHES if not (args.quick and b == 1))]
     times: dict[int | None, list[tuple[float, float]]] = {m: [] for m in modes}
     run(colony, params[:2], 2)  # warm-up
     for _ in range(args.repeats):

@@ -193,6 +193,8 @@ def render(rows: list[dict], machine: Machine, peer_note: str, args) -> tuple[st
             reference = (f"L2L (`l2lforhpc` {args.peer_version}, live, same run, up to 32 workers): "
                          + "; ".join(parts) + f"; {files} files for "
                          f"{(stock or cut)['generations']} generations")  # type: ignore[index]
+        elif args.peer_version != "not installed":
+            reference = "L2L: not run at this population (`--quick` runs it at 32 only)"
         else:
             reference = f"L2L skipped: {peer_note}"
         summary_rows.append({
@@ -207,7 +209,7 @@ def render(rows: list[dict], machine: Machine, peer_note: str, args) -> tuple[st
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
-                    help="fewer generations; L2L stock at population 32 only")
+                    help="fewer generations; L2L at population 32 only")
     ap.add_argument("--generations", type=int, default=20, help="of each l2l run")
     ap.add_argument("--peer-generations", type=int, default=4,
                     help="of each L2L run (its first generation starts its workers)")
@@ -235,7 +237,7 @@ def main() -> None:
     if python:
         for pop in POPULATIONS:
             for cap in (None, SLEEP_CAP):
-                if args.quick and cap is None and pop != POPULATIONS[0]:
+                if args.quick and pop != POPULATIONS[0]:
                     continue
                 try:
                     rows.append(run_peer(python, pop, args.peer_generations, cap, args.peer_timeout))

@@ -61,6 +61,8 @@ WORKLOADS = {
 #: population, generations (the first is left out) per workload
 SIZES = {"python": (32, 4), "numpy": (32, 4), "nest": (16, 3)}
 QUICK_SIZES = {"python": (16, 3), "numpy": (16, 3), "nest": (8, 3)}
+#: --quick: the executors each workload runs on (the full run: all of them)
+QUICK_EXECUTORS = {"python": ("process", "mpi", "dask"), "numpy": ("process",), "nest": ("process",)}
 ZERO_COST = {32: 8, 256: 5}  # population -> generations
 QUICK_ZERO_COST = {32: 5}
 
@@ -93,8 +95,9 @@ def steady_run(executor: str, workers: int, optimizee, population: int, generati
             "free": free}
 
 
-def speedup_rows(executors: list[str], workloads: list[str], sizes: dict) -> list[dict]:
+def speedup_rows(executors: list[str], workloads: list[str], quick: bool) -> list[dict]:
     rows = []
+    sizes = QUICK_SIZES if quick else SIZES
     for load in workloads:
         population, generations = sizes[load]
         optimizee = WORKLOADS[load][1]()
@@ -106,6 +109,8 @@ def speedup_rows(executors: list[str], workloads: list[str], sizes: dict) -> lis
         rows.append(base)
         print(f"  {load:6s} serial: {base['throughput']:.1f} evaluations/s", flush=True)
         for name in executors:
+            if quick and name not in QUICK_EXECUTORS[load]:
+                continue
             one = steady_run(name, 1, optimizee, population, generations)
             two = steady_run(name, 2, optimizee, population, generations)
             for r in (one, two):
@@ -249,7 +254,8 @@ def summary_rows(rows: list[dict], over: list[dict], executors: list[str]) -> li
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smaller populations, fewer generations")
+    ap.add_argument("--quick", action="store_true",
+                    help="smaller populations, fewer generations; numpy and NEST on process only")
     ap.add_argument("--executors", default="process,mpi,dask")
     ap.add_argument("--workloads", default="python,numpy,nest")
     ap.add_argument("--no-pin", action="store_true", help="do not pin workers to cores")
@@ -277,7 +283,7 @@ def main() -> None:
         if not args.no_pin:
             os.environ["L2L_BENCH_PIN_DIR"] = tmp
         print("speed-up:", flush=True)
-        rows = speedup_rows(executors, workloads, sizes)
+        rows = speedup_rows(executors, workloads, args.quick)
         os.environ.pop("L2L_BENCH_PIN_DIR", None)
         print("dispatch overhead:", flush=True)
         over = overhead_rows(executors, QUICK_ZERO_COST if args.quick else ZERO_COST)
