@@ -89,12 +89,13 @@ def peer_python(setup: bool) -> tuple[str | None, str]:
     python = env / "bin" / "python"
     stamp = env / "requirements.txt"
     wanted = REQUIREMENTS.read_text()
+    shown = str(env).replace(os.path.expanduser("~"), "~", 1)
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-        return str(python), f"L2L environment {env}"
+        return str(python), f"L2L in its own environment ({shown})"
     if not setup:
-        return None, (f"L2L (l2lforhpc) is not installed in {env}; run without --no-peer-setup to "
+        return None, (f"L2L (l2lforhpc) is not installed in {shown}; run without --no-peer-setup to "
                       f"create it from {REQUIREMENTS.relative_to(BENCH.parent)}")
-    print(f"creating L2L's environment {env} from {REQUIREMENTS.name} ...", flush=True)
+    print(f"creating L2L's environment {shown} from {REQUIREMENTS.name} ...", flush=True)
     shutil.rmtree(env, ignore_errors=True)
     uv = shutil.which("uv")
     steps = ([[uv, "venv", "-q", "--python", sys.executable, str(env)],
@@ -107,7 +108,7 @@ def peer_python(setup: bool) -> tuple[str | None, str]:
             last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["(no output)"]
             return None, f"creating L2L's environment failed: {' '.join(step[:3])}: {last[0]}"
     stamp.write_text(wanted)
-    return str(python), f"L2L environment {env} (created now)"
+    return str(python), f"L2L in its own environment ({shown}, created now)"
 
 
 def run_peer(python: str, population: int, generations: int, sleep_cap: float | None,
