@@ -513,13 +513,14 @@ def main() -> None:
                   "|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for name, rs in runs.items():
             med = sorted(rs, key=rate)[len(rs) // 2]
-            iso = ("persistent workers" if "fork" in name or "pool" in name
-                   else "fresh process per evaluation" if "fresh" in name else "per protocol run")
+            iso = ("fresh process per protocol run" if "stock" in name
+                   else "persistent workers" if "fork" in name or "pool" in name
+                   else "fresh process per evaluation")
             shown = ", ".join(f"{k}={v:.4f}" for k, v in med["params"].items())
             cpu = med["cpu"] + med["children"]
             cpu_text = f"{cpu:.1f}" if med["children"] > 0 or "BluePyOpt stock" in name else \
                 f"{med['cpu']:.1f} + workers not measured"
-            steady = "—" if med["steady"] is None else f"{med['steady']:.0f}"
+            steady = "—" if med["steady"] is None else f"{med['steady']:.1f}"
             lines.append(f"| {iso} | {name} | {med['evaluations']} | {med['wall']:.2f} | {rate(med):.1f} "
                          f"| {steady} | {cpu_text} | {med['best']:.3g} | {shown} |")
         fork = ratios(runs, "l2l, process executor (fork)", "BluePyOpt, pool of persistent workers")
