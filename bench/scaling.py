@@ -87,12 +87,15 @@ def steady_run(executor: str, workers: int, optimizee, population: int, generati
                      make_executor(executor, workers), seed=1, generations=generations, progress=times)
     free = free_cores(0.25)
     t0 = time.perf_counter()
-    exp.run()
+    result = exp.run()
     total = time.perf_counter() - t0
     steady = times.steady()
+    later = [i.evaluation.info for i in exp.store.individuals(result.run_id) if i.generation > 0]
+    cpu = [info["cpu_ms"] for info in later if "cpu_ms" in info]
     return {"executor": executor, "workers": workers, "population": population,
             "throughput": population / steady, "startup": total - steady * (generations - 1),
-            "free": free}
+            "free": free, "cpu_ms": statistics.median(cpu) if cpu else None,
+            "cores": sorted({info["core"] for info in later if info.get("core") is not None})}
 
 
 def speedup_rows(executors: list[str], workloads: list[str], quick: bool) -> list[dict]:
@@ -196,17 +199,21 @@ def render(rows: list[dict], over: list[dict], limits: dict, machine: Machine, w
                      f"{sizes[w][1]} generations")
     lines += ["", "GA, one seed: every configuration evaluates the same candidates. Steady "
               "evaluations/s = median of the generations after the first; start-up = executor "
-              "start and first generation beyond the steady rate. Workers pinned to a core each. "
-              "*free cores*: busy-probe just before the run (2 = idle machine); a 2-worker figure "
-              "taken with fewer than 1.9 free cores is load-bound.", "",
+              "start and first generation beyond the steady rate. *CPU ms per evaluation*: median "
+              "CPU time of the work in the worker process (the same work everywhere: it moves with "
+              "contention for caches and memory, far less than wall time with waiting). "
+              "*free cores*: busy-probe just before the run (2 = idle machine); a 2-worker "
+              "figure taken with fewer than 1.9 free cores is load-bound.", "",
               "| workload | executor | workers | evaluations/s | speed-up vs 1 worker | vs serial "
-              "| start-up s | free cores |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| CPU ms per evaluation | pinned to cores | start-up s | free cores |",
+              "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
     for r in rows:
         speed = "—" if r["executor"] == "serial" else f"{r['speedup']:.2f}"
         vs = "1" if r["executor"] == "serial" else f"{r['vs_serial']:.2f}"
+        cpu = "—" if r["cpu_ms"] is None else f"{r['cpu_ms']:.1f}"
+        cores = ", ".join(map(str, r["cores"])) or "—"
         lines.append(f"| {r['workload']} | {r['executor']} | {r['workers']} | {r['throughput']:.1f} "
-                     f"| {speed} | {vs} | {r['startup']:.1f} | {r['free']:.2f} |")
+                     f"| {speed} | {vs} | {cpu} | {cores} | {r['startup']:.1f} | {r['free']:.2f} |")
     lines += ["", "## Dispatch overhead (zero-cost evaluations)", "",
               "The whole loop (ask, executor round trip, tell, store commit) on evaluations that "
               "cost microseconds; steady generations.", "",

@@ -11,13 +11,15 @@ workers can import them.
 * :class:`NestWork`: a small NEST run (the Brunel network of ``nest-brunel``).
 
 With ``L2L_BENCH_PIN_DIR`` set, :meth:`setup` pins the worker process to one CPU core that no
-other worker holds (a lock file per core in that folder); no free core: left unpinned.
+other worker holds (a lock file per core in that folder); no free core: left unpinned. Each
+evaluation reports the CPU ms its work took and the core it ran on (``info``).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import time
 
 import numpy as np
 from l2l import Evaluation, Float, Optimizee, Space
@@ -44,6 +46,14 @@ def pin_to_free_core() -> int | None:
     return None
 
 
+def _core() -> int | None:
+    """The core this process is pinned to (None: not pinned)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = os.sched_getaffinity(0)
+    return next(iter(cores)) if len(cores) == 1 else None
+
+
 class _Work(Optimizee):
     def space(self) -> Space:
         return Space([Float("x", -5.12, 5.12, shape=(10,))])
@@ -55,8 +65,10 @@ class _Work(Optimizee):
         raise NotImplementedError
 
     def evaluate(self, params, seed) -> Evaluation:
+        cpu = time.process_time()
         self.work()
-        return Evaluation(fitness=(float(rastrigin(np.asarray(params["x"]))),))
+        info = {"cpu_ms": (time.process_time() - cpu) * 1e3, "core": _core()}
+        return Evaluation(fitness=(float(rastrigin(np.asarray(params["x"]))),), info=info)
 
 
 class PythonWork(_Work):
