@@ -109,7 +109,8 @@ def _spin(seconds: float) -> float:
 
 def free_cores(seconds: float = 0.5) -> float:
     """Cores this machine gives a job now: one busy process per core for ``seconds``, their CPU
-    seconds summed per wall second (``cores()`` on an idle machine, less under load)."""
+    seconds summed per wall second (``cores()`` on an idle machine, less under load). Measured
+    in the caller's session: with Linux's autogroup scheduling, the share of that session."""
     import multiprocessing as mp
 
     n = cores()

@@ -203,7 +203,12 @@ def render(rows: list[dict], over: list[dict], limits: dict, machine: Machine, w
               "CPU time of the work in the worker process (the same work everywhere: it moves with "
               "contention for caches and memory, far less than wall time with waiting). "
               "*free cores*: busy-probe just before the run (2 = idle machine); a 2-worker "
-              "figure taken with fewer than 1.9 free cores is load-bound.", "",
+              "figure taken with fewer than 1.9 free cores is load-bound. Where Linux shares the "
+              "CPU between sessions (autogroup scheduling, the default on desktops and this "
+              "machine), a loaded machine gives this bench's session its share whatever the "
+              "number of workers, so the process and dask speed-ups stay near 1; the mpi "
+              "executor's ranks, started by `mpiexec` in sessions of their own, get shares of "
+              "their own: under load its figures are not comparable to the others'.", "",
               "| workload | executor | workers | evaluations/s | speed-up vs 1 worker | vs serial "
               "| CPU ms per evaluation | pinned to cores | start-up s | free cores |",
               "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
