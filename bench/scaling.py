@@ -201,7 +201,8 @@ def render(rows: list[dict], over: list[dict], limits: dict, machine: Machine, w
               "evaluations/s = median of the generations after the first; start-up = executor "
               "start and first generation beyond the steady rate. *CPU ms per evaluation*: median "
               "CPU time of the work in the worker process (the same work everywhere: it moves with "
-              "contention for caches and memory, far less than wall time with waiting). "
+              "contention for caches and memory, far less than wall time with waiting); *busy cores* = "
+              "evaluations/s × CPU seconds per evaluation: the cores the work actually got. "
               "*free cores*: busy-probe just before the run (2 = idle machine); a 2-worker "
               "figure taken with fewer than 1.9 free cores is load-bound. Where Linux shares the "
               "CPU between sessions (autogroup scheduling, the default on desktops and this "
@@ -210,15 +211,17 @@ def render(rows: list[dict], over: list[dict], limits: dict, machine: Machine, w
               "executor's ranks, started by `mpiexec` in sessions of their own, get shares of "
               "their own: under load its figures are not comparable to the others'.", "",
               "| workload | executor | workers | evaluations/s | speed-up vs 1 worker | vs serial "
-              "| CPU ms per evaluation | pinned to cores | start-up s | free cores |",
-              "|---|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+              "| CPU ms per evaluation | busy cores | pinned to cores | start-up s | free cores |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     for r in rows:
         speed = "—" if r["executor"] == "serial" else f"{r['speedup']:.2f}"
         vs = "1" if r["executor"] == "serial" else f"{r['vs_serial']:.2f}"
         cpu = "—" if r["cpu_ms"] is None else f"{r['cpu_ms']:.1f}"
+        busy = "—" if r["cpu_ms"] is None else f"{r['throughput'] * r['cpu_ms'] / 1e3:.2f}"
         cores = ", ".join(map(str, r["cores"])) or "—"
         lines.append(f"| {r['workload']} | {r['executor']} | {r['workers']} | {r['throughput']:.1f} "
-                     f"| {speed} | {vs} | {cpu} | {cores} | {r['startup']:.1f} | {r['free']:.2f} |")
+                     f"| {speed} | {vs} | {cpu} | {busy} | {cores} | {r['startup']:.1f} "
+                     f"| {r['free']:.2f} |")
     lines += ["", "## Dispatch overhead (zero-cost evaluations)", "",
               "The whole loop (ask, executor round trip, tell, store commit) on evaluations that "
               "cost microseconds; steady generations.", "",
@@ -251,7 +254,12 @@ def summary_rows(rows: list[dict], over: list[dict], executors: list[str]) -> li
         if not twos:
             continue
         free = min(r["free"] for r in twos)
-        bound = f"; load-bound: {free:.2f} free cores" if free < 1.9 else ""
+        busy = [r["throughput"] * r["cpu_ms"] / 1e3 for r in twos if r["cpu_ms"] is not None]
+        bound = ""
+        if free < 1.9:
+            bound = f"; load-bound: {free:.2f} free cores"
+            if busy:
+                bound += f", the work got {min(busy):.2f}-{max(busy):.2f} cores"
         out.append({"what": f"parallel speed-up, 2 workers over 1, fixed CPU work: {WORKLOADS[load][0]}",
                     "l2l": ", ".join(f"{r['executor']} {r['speedup']:.2f}×" for r in twos) + bound,
                     "reference": "goal ≥ 1.8× on an idle machine"})
