@@ -85,7 +85,7 @@ def main() -> None:
     cap = "none" if args.sleep_cap is None else repr(args.sleep_cap)
     worker = f'"{sys.executable}" "{os.path.abspath(__file__)}" --shim {cap}'
 
-    t_start = time.perf_counter()
+    t_start, cpu_start = time.perf_counter(), time.process_time()
     experiment = Experiment(root_dir_path=args.root)
     traj, _ = experiment.prepare_experiment(
         name="L2L", log_stdout=False, overwrite=True,
@@ -118,7 +118,7 @@ def main() -> None:
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
-    t_end = time.perf_counter()
+    t_end, cpu_end = time.perf_counter(), time.process_time()
     files, size = 0, 0
     for folder, _, names in os.walk(args.root):
         for name in names:
@@ -130,6 +130,7 @@ def main() -> None:
     with open(args.out, "w") as fh:
         json.dump({"generation_s": [b - a for a, b in zip(edges, edges[1:])],
                    "setup_s": t_run - t_start, "total_s": t_end - t_start,
+                   "coordinator_cpu_s": cpu_end - cpu_start,
                    "files": files, "bytes": size, "best": fitness,
                    "workers": min(args.workers, args.population)}, fh)
 
