@@ -380,6 +380,20 @@ def comparison(args) -> tuple[list[str], dict]:
     return runs
 
 
+def fresh_note(fresh: list[float], alone: dict, theirs: dict | None, start: dict) -> str:
+    """Why a fresh process per evaluation falls short of 20×, from the profile: the process
+    start both sides pay bounds the ratio whatever our evaluation costs."""
+    if theirs is None or statistics.median(fresh) >= 20:
+        return ""
+    ceiling = (theirs["total"] + start["cpu"]) / start["cpu"]
+    expected = (theirs["total"] + start["cpu"]) / (alone["total"] + start["cpu"])
+    return (f"; short of 20× because each evaluation pays a process start ({start['cpu']:.0f} ms "
+            f"CPU for an empty task here) beside BluePyOpt's {theirs['total']:.0f} ms and our "
+            f"{alone['total']:.1f} ms per evaluation (profile): "
+            f"({theirs['total']:.0f} + {start['cpu']:.0f}) / ({alone['total']:.1f} + "
+            f"{start['cpu']:.0f}) = {expected:.1f}×, and {ceiling:.0f}× even for a free evaluation")
+
+
 def rate(run: dict) -> float:
     return run["evaluations"] / run["wall"]
 
@@ -549,7 +563,8 @@ def main() -> None:
                     f"{spread(steady_fserver)}×",
              "reference": "goal ≥ 20×"},
             {"what": f"same, a fresh process per evaluation ({args.workers} at a time) for both",
-             "l2l": f"{spread(fresh)}×", "reference": "goal ≥ 20×"}]
+             "l2l": f"{spread(fresh)}×" + fresh_note(fresh, alone, theirs, start),
+             "reference": "goal ≥ 20×"}]
     command = "python bench/arbor.py" + (" --quick" if args.quick else "")
     lines += ["", f"Command: `{command}`."]
     text = "\n".join(lines) + "\n"
