@@ -1,11 +1,12 @@
 """Sessions: one per package (installs only that package and core, runs its tests), lint and
 type checks of core, ``faults`` (the fault-injection suite), ``all`` (everything in one
-environment), ``demo`` and ``soak``.
+environment), ``demo``, ``soak`` and ``bench``.
 
-    nox                 # what CI runs: lint, types, core, every plugin, faults
-    nox -s nest         # one package
-    nox -s demo         # the README's demo: a real optimization and its report
-    nox -s soak         # releases: 2,000 generations x population 2,000, growth and orphans
+    nox                        # what CI runs: lint, types, core, every plugin, faults
+    nox -s nest                # one package
+    nox -s demo                # the README's demo: a real optimization and its report
+    nox -s soak                # releases: 2,000 generations x population 2,000, growth and orphans
+    nox -s bench -- --quick   # every bench (not run by default), then the README's table
 """
 
 from __future__ import annotations
@@ -119,3 +120,15 @@ def demo(session: nox.Session) -> None:
     session.log("Results: l2l-runs.db (try 'l2l runs', 'l2l show 1'); report: l2l-report/report.html."
                 f" The environment is {session.virtualenv.location}: activate it to use 'l2l'.")
 
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Every bench in one environment (core, every plugin, the peers of bench/requirements-*.txt;
+    L2L gets an environment of its own), then the README's Measured table: ``nox -s bench --
+    --quick``. Not among the default sessions."""
+    session.env["UV_COMPILE_BYTECODE"] = "1"  # workers start faster with compiled modules
+    peers = [arg for req in sorted((ROOT / "bench").glob("requirements-*.txt"))
+             if req.name != "requirements-overhead.txt" for arg in ("-r", str(req.relative_to(ROOT)))]
+    session.install("-e", "core[report]", *[arg for n in PLUGINS for arg in ("-e", f"plugins/l2l-{n}")],
+                    *peers)
+    session.run("python", "bench/run_all.py", *session.posargs)

@@ -7,7 +7,9 @@
 
 CPU model, cores, clock, SIMD width, a FLOP peak estimate (cores x GHz x FMA lanes x 2) beside
 the measured float64 matrix-multiply rate, memory bandwidth of a numpy triad, load average
-before and after, and the versions of the packages involved (absent ones are named as such).
+before and after, how much of the cores other jobs left free (one busy process per core for
+half a second: the CPU seconds they got per wall second), and the versions of the packages
+involved (absent ones are named as such).
 """
 
 from __future__ import annotations
@@ -97,6 +99,25 @@ def matmul_gflops(n: int = 1024, repeats: int = 3) -> float:
     return best
 
 
+def _spin(seconds: float) -> float:
+    end = time.perf_counter() + seconds
+    cpu = time.process_time()
+    while time.perf_counter() < end:
+        pass
+    return time.process_time() - cpu
+
+
+def free_cores(seconds: float = 0.5) -> float:
+    """Cores this machine gives a job now: one busy process per core for ``seconds``, their CPU
+    seconds summed per wall second (``cores()`` on an idle machine, less under load). Measured
+    in the caller's session: with Linux's autogroup scheduling, the share of that session."""
+    import multiprocessing as mp
+
+    n = cores()
+    with mp.get_context("fork").Pool(n) as pool:
+        return sum(pool.map(_spin, [seconds] * n)) / seconds
+
+
 def versions(packages: list[str]) -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in packages:
@@ -121,6 +142,8 @@ class Machine:
     load_before: tuple[float, float, float]
     versions: dict[str, str] = field(default_factory=dict)
     load_after: tuple[float, float, float] | None = None
+    free_before: float | None = None
+    free_after: float | None = None
 
     @classmethod
     def measure(cls, packages: list[str] = ()) -> Machine:  # type: ignore[assignment]
@@ -128,23 +151,37 @@ class Machine:
         ext, per_cycle = simd()
         n, ghz = cores(), clock_ghz()
         return cls(cpu_model(), n, ghz, ext, n * ghz * per_cycle, matmul_gflops(),
-                   triad_bandwidth(), load, versions(["numpy", *packages]))
+                   triad_bandwidth(), load, versions(["numpy", *packages]),
+                   free_before=free_cores())
 
     def finish(self) -> Machine:
         self.load_after = os.getloadavg()
+        self.free_after = free_cores()
         return self
+
+    def busy(self, needed: float | None = None) -> bool:
+        """Whether other jobs took CPU a bench needed: the free cores (before or after) fell
+        short of ``needed`` (default: all cores) by more than a tenth of a core."""
+        need = float(self.cores if needed is None else needed)
+        free = [f for f in (self.free_before, self.free_after) if f is not None]
+        return bool(free) and min(free) < need - 0.1
 
     def to_json(self) -> dict:
         return {k: v for k, v in vars(self).items()}
 
     def markdown(self) -> list[str]:
         after = "?" if self.load_after is None else f"{self.load_after[0]:.1f}"
+        free = ""
+        if self.free_before is not None:
+            later = "?" if self.free_after is None else f"{self.free_after:.2f}"
+            free = (f"; free cores (busy probe) {self.free_before:.2f} before, {later} after"
+                    + (" — shared machine: figures are load-bound" if self.busy() else ""))
         return [
             f"Machine: {self.cpu}, {self.cores} cores at {self.ghz:.2f} GHz ({self.simd}); "
             f"float64 peak estimate {self.peak_gflops:.0f} GFLOP/s (cores x GHz x FMA lanes x 2), "
             f"measured matrix product {self.matmul_gflops:.0f} GFLOP/s; memory bandwidth "
             f"(numpy triad) {self.bandwidth_gbs:.1f} GB/s; load average {self.load_before[0]:.1f} "
-            f"before, {after} after (1-minute, {self.cores} cores).",
+            f"before, {after} after (1-minute, {self.cores} cores){free}.",
             "Versions: " + ", ".join(f"{k} {v}" for k, v in self.versions.items()) + ".",
         ]
 

@@ -7,21 +7,21 @@ random networks as in a GA's first generation) in batches of 1, 8 and 32 (one
 loaded by other jobs slows them alike; the table gives the median over repeats. Written to
 bench/results/netlogo.md.
 
-    python bench/netlogo.py [--colonies 32] [--repeats 3] [--ticks 500]
+    python bench/netlogo.py [--quick] [--colonies 32] [--repeats 3] [--ticks 500]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
-
+import summary
 from l2l_netlogo import AntColony
+from machine import Machine
 
 BATCHES = (1, 8, 32)
 
@@ -49,18 +49,21 @@ def main() -> None:
     ap.add_argument("--colonies", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ticks", type=int, default=500)
+    ap.add_argument("--quick", action="store_true", help="one repeat, no batches of 1")
     args = ap.parse_args()
+    if args.quick:
+        args.repeats = 1
+    machine = Machine.measure(["l2l-core", "l2l-netlogo"])
     colony = AntColony(engine="python", ticks=args.ticks)
     colony.setup()
     params = networks(colony, args.colonies)
-    modes: list[int | None] = [None, *BATCHES]
+    modes: list[int | None] = [None, *(b for b in BATCHES if not (args.quick and b == 1))]
     times: dict[int | None, list[tuple[float, float]]] = {m: [] for m in modes}
-    load_before = os.getloadavg()
     run(colony, params[:2], 2)  # warm-up
     for _ in range(args.repeats):
         for m in modes:
             times[m].append(run(colony, params, m))
-    load_after = os.getloadavg()
+    machine.finish()
     def med(m: int | None, k: int) -> float:
         return statistics.median(t[k] for t in times[m])
 
@@ -78,24 +81,37 @@ def main() -> None:
         f"Python {platform.python_version()}, numpy {np.__version__}, one process "
         f"(engine: python; NetLogo is not installed here).",
         "",
-        f"Machine: {os.cpu_count()} cores shared with other jobs running at the same time (load "
-        f"average {load_before[0]:.1f} before, {load_after[0]:.1f} after): absolute figures are "
-        "noisy, the ratios between rows (measured side by side) are what to read; CPU seconds "
-        "(this process) are less disturbed by the other jobs than wall seconds.",
+        *machine.markdown(),
+        "",
+        "On a shared machine absolute figures are noisy: the ratios between rows (measured side "
+        "by side) are what to read; CPU seconds (this process) are less disturbed by other jobs "
+        "than wall seconds.",
         "",
         "| mode | wall s | colonies / s (wall) | speed-up (wall) | CPU s | colonies / CPU s "
         "| speed-up (CPU) |",
         "|---|---|---|---|---|---|---|",
         *rows,
         "",
-        "Command: `python bench/netlogo.py "
-        f"--colonies {args.colonies} --repeats {args.repeats} --ticks {args.ticks}`",
+        f"Command: `{command(args)}`",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
     out = Path(__file__).parent / "results" / "netlogo.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
+    big = BATCHES[-1]
+    summary.write("netlogo", command(args), machine.markdown()[0], [{
+        "what": f"ant colonies, batched Python engine, {big} per batch vs one at a time "
+                f"({args.colonies} colonies × {args.ticks} ticks)",
+        "l2l": f"{med(None, 1) / med(big, 1):.1f}× per CPU-second, {med(None, 0) / med(big, 0):.1f}× wall",
+        "reference": "— (NetLogo itself is not installable here)"}])
+
+
+def command(args) -> str:
+    if args.quick:
+        return "python bench/netlogo.py --quick"
+    return (f"python bench/netlogo.py --colonies {args.colonies} --repeats {args.repeats} "
+            f"--ticks {args.ticks}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def compute(time: np.ndarray, voltages: Sequence[np.ndarray], stimuli: Sequence[
     """The features ``names`` of each voltage trace (ms, mV), with the stimulus window of each."""
     import efel
 
-    _apply_settings({**DEFAULT_EFEL_SETTINGS, **dict(settings)})
+    apply_settings(settings)
     # lists: eFEL copies its inputs element by element, which is slow for numpy arrays
     t = np.asarray(time, dtype=float).tolist()
     traces = [{"T": t, "V": np.asarray(v, dtype=float).tolist(), "stim_start": [float(s)],
@@ -60,11 +60,13 @@ def compute(time: np.ndarray, voltages: Sequence[np.ndarray], stimuli: Sequence[
 _applied: dict[str, Any] | None = None
 
 
-def _apply_settings(settings: dict[str, Any]) -> None:
-    """Set eFEL's (process-global) settings; a reset costs ~10 ms, so only on a change."""
+def apply_settings(given: Mapping[str, Any]) -> None:
+    """Set eFEL's (process-global) settings: ours (:data:`DEFAULT_EFEL_SETTINGS`) updated with
+    ``given``; a reset costs ~10 ms, so only on a change."""
     import efel
 
     global _applied
+    settings = {**DEFAULT_EFEL_SETTINGS, **dict(given)}
     if settings == _applied:
         return
     efel.reset()

@@ -44,9 +44,9 @@ class _Prepared:
     pid: int = field(default_factory=os.getpid)
 
 
-#: state inherited through fork() from a parent process: never used (its Arbor threads do not
-#: exist here) and never destroyed (destroying a context would join those threads)
-_INHERITED: list[_Prepared] = []
+#: Arbor contexts inherited through fork() from a parent process: never used (their threads do
+#: not exist here) and never destroyed (destroying a context would join those threads)
+_INHERITED: list[Any] = []
 
 
 class ArborCell(Optimizee):
@@ -208,13 +208,18 @@ class ArborCell(Optimizee):
         self._prepared()
 
     def _prepared(self) -> _Prepared:
+        from .simulate import Contexts
+
         prep = getattr(self, "_prep", None)
         if prep is not None:
-            if prep.pid == os.getpid():
-                return prep
-            _INHERITED.append(prep)  # a forked worker: build its own Arbor objects
+            if prep.pid != os.getpid():
+                # a forked child: the cell model and the target are plain data and stay valid;
+                # only the execution contexts (threads, GPU) must be made here
+                _INHERITED.append(prep.contexts)
+                prep.contexts, prep.pid = Contexts(self.threads, self.gpu), os.getpid()
+            return prep
         from .cell import CellModel
-        from .simulate import Contexts, steps_of
+        from .simulate import steps_of
 
         for key in ("tfinal", "dt"):
             if float(getattr(self, key)) <= 0:
@@ -245,6 +250,8 @@ class ArborCell(Optimizee):
             model.check_locset(site, f"recording {name!r}:")
         prep = _Prepared(model=model, contexts=Contexts(self.threads, self.gpu), steps=steps,
                          sites=sites, features=self._features(), free=free, offset=offset)
+        # configure eFEL now (a reset costs ~10 ms): processes forked from here inherit it
+        feat.apply_settings(self.efel_settings or {})
         self._load_target(prep)
         self._prep = prep
         return prep
