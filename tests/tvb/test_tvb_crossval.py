@@ -246,9 +246,13 @@ def test_builtin_models_have_tvbs_defaults():
         spec = as_spec(name)
         tvb = getattr(models, name)()
         for p in spec.params:
-            assert float(np.asarray(getattr(tvb, p.name)).reshape(-1)[0]) == p.default, (name, p.name)
-            dom = getattr(type(tvb), p.name).domain
-            assert p.domain == (dom.lo, dom.hi), (name, p.name)
+            if hasattr(tvb, p.name):
+                assert float(np.asarray(getattr(tvb, p.name)).reshape(-1)[0]) == p.default, (name, p.name)
+                dom = getattr(type(tvb), p.name).domain
+                assert p.domain == (None if dom is None else (dom.lo, dom.hi)), (name, p.name)
+            else:   # an element of an array parameter: Zerlaut's P_e0..P_e9 are TVB's P_e
+                array, index = p.name[:-1], int(p.name[-1])
+                assert float(np.asarray(getattr(tvb, array))[index]) == p.default, (name, p.name)
         for s, sv in enumerate(spec.state_variables):
             np.testing.assert_allclose(spec.initial_range[s], tvb.state_variable_range[sv])
             bounds = (getattr(tvb, "state_variable_boundaries", None) or {}).get(sv)

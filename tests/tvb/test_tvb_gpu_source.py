@@ -1,7 +1,8 @@
-"""The GPU kernel's CUDA source compiles with NVRTC for a current GPU architecture.
+"""Every generated GPU kernel's CUDA source compiles with NVRTC for current GPU architectures.
 
-No GPU is needed to compile; running the kernel needs one (``device = "gpu"``), which the CPU
-test machines lack: this checks what can be checked without it.
+No GPU is needed to compile; running the kernels needs one (``device = "gpu"``; bench/gpu.py
+checks them against the CPU kernels), which the CPU test machines lack: this checks what can be
+checked without it.
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from l2l_tvb.batched_gpu import OPTIONS, kernel_source
+from l2l_tvb.batched import as_spec
+from l2l_tvb.codegen_gpu import OPTIONS, kernel_source
+from l2l_tvb.rateml import builtin_models, rateml_models
 
 nvrtc_pkg = pytest.importorskip("nvidia.cuda_nvrtc", reason="nvidia-cuda-nvrtc-cu12 is not installed")
+
+WILSON_COWAN = str(Path(__file__).resolve().parent / "models" / "WilsonCowan.xml")
+MODELS = [*builtin_models(), *(f"rateml:{m}" for m in rateml_models() if m != "zerlaut"), WILSON_COWAN]
 
 
 def nvrtc_compile(source: str, arch: str) -> tuple[int, str, int]:
@@ -33,10 +39,16 @@ def nvrtc_compile(source: str, arch: str) -> tuple[int, str, int]:
     return status, log.value.decode(errors="replace"), ptx.value
 
 
-@pytest.mark.parametrize("real", ["double", "float"])
 @pytest.mark.parametrize("arch", ["compute_80", "compute_90"])
-def test_gpu_kernel_compiles_without_warnings(real, arch):
-    status, log, ptx = nvrtc_compile(kernel_source(real), arch)
+@pytest.mark.parametrize("model", MODELS, ids=[Path(m).stem for m in MODELS])
+def test_every_generated_gpu_kernel_compiles_without_warnings(model, arch):
+    status, log, ptx = nvrtc_compile(kernel_source(as_spec(model), "double"), arch)
     assert status == 0, log
     assert "warning" not in log.lower(), log
-    assert ptx > 10_000   # a whole kernel, not an empty module
+    assert ptx > 10_000   # whole kernels, not an empty module
+
+
+@pytest.mark.parametrize("coupling", ["Difference", "Kuramoto"])
+def test_tvb_couplings_and_float32_compile(coupling):
+    status, log, _ = nvrtc_compile(kernel_source(as_spec("Generic2dOscillator", coupling), "float"), "compute_80")
+    assert status == 0 and "warning" not in log.lower(), log
