@@ -39,9 +39,9 @@ def heun_batch_gpu(spec: ModelSpec, state, history, step0, n_steps, row_ptr, col
     if device_history is not None:
         d_hist, d_state = device_history
     else:
-        d_hist, d_state = cupy.asarray(history), cupy.asarray(state)
+        d_hist, d_state = cupy.asarray(np.ascontiguousarray(history)), cupy.asarray(np.ascontiguousarray(state))
     d_rp, d_cols, d_w, d_del, d_act, d_ca, d_cb, d_p, d_sig, d_keys, d_voi = (
-        cupy.asarray(a) for a in (row_ptr, cols, weights, delays, active.astype(np.uint8), coupling_a,
+        cupy.asarray(np.ascontiguousarray(a)) for a in (row_ptr, cols, weights, delays, active.astype(np.uint8), coupling_a,
                                   coupling_b, params if params.size else np.zeros((1, state.shape[2])),
                                   sigma, keys, voi))
     d_out = cupy.zeros(out.shape, dtype=out.dtype)
@@ -66,7 +66,7 @@ def random_history_gpu(spec: ModelSpec, n_slot: int, n_node: int, keys: np.ndarr
     d_hist = cupy.zeros((n_slot, len(spec.cvars), n_node, n_inst), dtype=dtype)
     d_state = cupy.empty((spec.nsv, n_node, n_inst), dtype=dtype)
     args = (cupy.asarray(keys), cupy.asarray(np.array(spec.cvars or (0,), dtype=np.int64)),
-            cupy.asarray(np.asarray(low, float)), cupy.asarray(np.asarray(high, float)),
+            cupy.asarray(np.ascontiguousarray(low, float)), cupy.asarray(np.ascontiguousarray(high, float)),
             cupy.asarray(np.array(spec.lower)), cupy.asarray(np.array(spec.upper)))
     kernel = _module(spec, real).get_function("random_history")
     kernel(((n_inst + THREADS - 1) // THREADS,), (THREADS,),
