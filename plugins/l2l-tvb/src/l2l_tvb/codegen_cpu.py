@@ -143,32 +143,13 @@ def model_source(spec: ModelSpec) -> str:
             src(f"q[{lay.qrows[name]}, l] = {local(name)}")
         src.dedent()
     src("return q").dedent()("", "")
-    # derivatives
-    src('@njit(cache=True)', "def _dfun(x, c, q, nl, dx):").indent()
-    src("for l in range(nl):").indent()
-    needed = _needed([*spec.derivatives, *(n for a in spec.assigns for case in a.cases for n in case)])
-    _loads(src, needed, lay, c=True)
-    _assigns(src, spec.assigns)
-    for s, node in enumerate(spec.derivatives):
-        src(f"dx[{s}, l] = {_code(node)}")
-    src.dedent().dedent()("", "")
-    # couplings: general per-connection terms and the post-sum expressions
+    # general couplings: the per-connection term
     for h in lay.general_rows:
         cp = spec.couplings[lay.hist_rows[h]]
         src('@njit(cache=True)', f"def _pre_{h}(acc, w, hj, x, q, nl):").indent()
         src("for l in range(nl):").indent()
         _loads(src, expr.names(cp.pre), lay, pre=(cp.pre_name, "hj"))
         src(f"acc[l] += w * ({_code(cp.pre)})").dedent().dedent()("", "")
-    src('@njit(cache=True)', "def _combine(c, x, q, nl):").indent()
-    for k, cp in enumerate(spec.couplings):
-        src("for l in range(nl):").indent()
-        if cp.source is None:
-            src(f"c[{k}, l] = 0.0")
-        else:
-            _loads(src, expr.names(cp.combine) - {SUM}, lay)
-            src(f"c[{k}, l] = {_code(cp.combine, sums=f'c[{k}, l]')}")
-        src.dedent()
-    src("return").dedent()("", "")
     # observables
     src('@njit(cache=True)', "def _observe(xi, which, ar, nl):").indent()
     for v, (name, node) in enumerate(spec.observables):
@@ -199,8 +180,7 @@ def _kernel(src: _Src, lay: Layout) -> None:
         "nvoi = voi.shape[0]", "stochastic = np.any(sigma != 0.0)", "n_pairs = (NSV + 1) // 2",
         "sqrt_dt = np.sqrt(dt)")
     src("nl = min(lanes, n_inst - b0)",
-        "x = np.empty((NSV, nl))", "xi = np.empty((NSV, nl))", "d1 = np.empty((NSV, nl))",
-        "d2 = np.empty((NSV, nl))", "z = np.zeros((NSV + 1, nl))", "c = np.zeros((NC, nl))",
+        f"cgen = np.zeros(({max(len(gen), 1)}, nl))",
         "acc = np.zeros((nvoi, n_node, nl))", f"cpl = np.zeros(({max(len(lin), 1)}, n_node, chunk, nl))",
         "hb = np.empty((NH, n_node, n_slot, nl))",
         "for sl in range(n_slot):", "    for h in range(NH):", "        for j in range(n_node):",
@@ -238,48 +218,30 @@ def _kernel(src: _Src, lay: Layout) -> None:
     src("s = s0 + qq", "t = step0 + 1 + s", "now = (t - 1) % n_slot", "slot_w = t % n_slot",
         "for i in range(n_node):")
     src.indent()
-    src("for sv in range(NSV):", "    xr = x[sv]", "    st = state[sv, i, b0:b0 + nl]",
-        "    for l in range(nl):", "        xr[l] = st[l]")
+    src("st = state[:, i, b0:b0 + nl]")
     for j, h in enumerate(lin):
-        k = lay.hist_rows[h]
-        src(f"cr = c[{k}]", f"cq = cpl[{j}, i, qq]", "for l in range(nl):", "    cr[l] = cq[l]")
-        src(f"if active[{h}]:").indent()
+        src(f"cq{j} = cpl[{j}, i, qq]", f"if active[{h}]:").indent()
         src("# near connections: their delayed states were written during this chunk",
             "for m in range(mid[i], row_ptr[i + 1]):").indent()
         src("k = order[m]", "w = weights[k]", "slot = now - delays[k]", "slot = slot + n_slot if slot < 0 else slot",
-            f"hv = hb[{h}, cols[k], slot]", "for l in range(nl):", "    cr[l] += w * hv[l]")
+            f"hv = hb[{h}, cols[k], slot]", "for l in range(nl):", f"    cq{j}[l] += w * hv[l]")
         src.dedent().dedent()
-    for h in gen:
-        k = lay.hist_rows[h]
-        src(f"cr = c[{k}]", "for l in range(nl):", "    cr[l] = 0.0", f"if active[{h}]:").indent()
+    for g, h in enumerate(gen):
+        src(f"cg{g} = cgen[{g}]", "for l in range(nl):", f"    cg{g}[l] = 0.0", f"if active[{h}]:").indent()
         src("for m in range(row_ptr[i], row_ptr[i + 1]):").indent()
         src("slot = now - delays[m]", "slot = slot + n_slot if slot < 0 else slot",
-            f"_pre_{h}(cr, weights[m], hb[{h}, cols[m], slot], x, q, nl)")
+            f"_pre_{h}(cg{g}, weights[m], hb[{h}, cols[m], slot], st, q, nl)")
         src.dedent().dedent()
-    src("_combine(c, x, q, nl)")
+    for h in range(len(lay.hist_rows)):
+        src(f"hw{h} = hb[{h}, i, slot_w]")
     src("if stochastic:").indent()
-    src("for pr in range(n_pairs):").indent()
-    src("ctr = np.uint64((t * n_node + i) * n_pairs + pr)", "za = z[2 * pr]", "zb = z[2 * pr + 1]",
-        "for l in range(nl):", "    g0, g1 = normal_pair(kb[l], ctr)", "    za[l] = g0", "    zb[l] = g1")
+    for pr in range((spec.nsv + 1) // 2):
+        src(f"ctr{pr} = np.uint64((t * n_node + i) * n_pairs + {pr})")
+    _fused(src, lay, noise=True)
+    src.dedent()("else:").indent()
+    _fused(src, lay, noise=False)
     src.dedent()
-    src("for sv in range(NSV):", "    zr = z[sv]", "    sgr = sg[sv]", "    for l in range(nl):",
-        "        zr[l] = sqrt_dt * zr[l] * sgr[l]")
-    src.dedent()
-    src("# Heun: predictor, bounds, corrector, bounds (TVB's HeunStochastic/Deterministic)",
-        "_dfun(x, c, q, nl, d1)",
-        "for sv in range(NSV):", "    xr, xir, d1r, zr = x[sv], xi[sv], d1[sv], z[sv]",
-        "    for l in range(nl):", "        xir[l] = xr[l] + dt * d1r[l] + zr[l]")
-    _bounds(src, spec)
-    src("_dfun(xi, c, q, nl, d2)",
-        "for sv in range(NSV):", "    xr, xir, d1r, d2r, zr = x[sv], xi[sv], d1[sv], d2[sv], z[sv]",
-        "    for l in range(nl):", "        xir[l] = xr[l] + (d1r[l] + d2r[l]) * dt / 2.0 + zr[l]")
-    _bounds(src, spec)
-    src("for sv in range(NSV):", "    xir = xi[sv]", "    st = state[sv, i, b0:b0 + nl]",
-        "    for l in range(nl):", "        st[l] = xir[l]")
-    for h, k in enumerate(lay.hist_rows):
-        src(f"hw = hb[{h}, i, slot_w]", f"xir = xi[{spec.couplings[k].source}]", "for l in range(nl):",
-            "    hw[l] = xir[l]")
-    src("for v in range(nvoi):", "    _observe(xi, voi[v], acc[v, i], nl)")
+    src("for v in range(nvoi):", "    _observe(st, voi[v], acc[v, i], nl)")
     src.dedent()
     src("if (s + 1) % istep == 0:").indent()
     src("sample = (s + 1) // istep - 1 - skip", "for v in range(nvoi):", "    for i in range(n_node):",
@@ -291,18 +253,64 @@ def _kernel(src: _Src, lay: Layout) -> None:
         "            history[sl, h, j, b0:b0 + nl] = hb[h, j, sl]")
 
 
-def _bounds(src: _Src, spec: ModelSpec) -> None:
-    """Clip bounded state variables (constants baked in; unbounded ones cost nothing)."""
-    for s in range(spec.nsv):
-        lo, hi = spec.lower[s], spec.upper[s]
-        if lo == float("-inf") and hi == float("inf"):
-            continue
-        src(f"xir = xi[{s}]", "for l in range(nl):", "    v = xir[l]")
-        if lo != float("-inf"):
-            src(f"    v = {lo!r} if v < {lo!r} else v")
-        if hi != float("inf"):
-            src(f"    v = {hi!r} if v > {hi!r} else v")
-        src("    xir[l] = v")
+def _fused(src: _Src, lay: Layout, noise: bool) -> None:
+    """One loop over the lanes of node ``i`` that finishes the couplings, draws the noise, does
+    the Heun step (equations emitted twice, for the state and for the predictor) and writes the
+    state and the history: no intermediate arrays between the stages."""
+    spec = lay.spec
+    nsv = spec.nsv
+    sums = {lay.hist_rows[h]: f"cq{j}[l]" for j, h in enumerate(lay.linear_rows)}
+    sums |= {lay.hist_rows[h]: f"cg{g}[l]" for g, h in enumerate(lay.general_rows)}
+    nodes = [*spec.derivatives, *(n for a in spec.assigns for case in a.cases for n in case),
+             *(cp.combine for cp in spec.couplings)]
+    needed = _needed(nodes) - set(spec.state_variables) - {cp.name for cp in spec.couplings}
+    src("for l in range(nl):").indent()
+    for s, sv in enumerate(spec.state_variables):
+        src(f"x{s} = st[{s}, l]", f"{local(sv)} = x{s}")
+    for name, row in lay.qrows.items():
+        if name in needed:
+            src(f"{local(name)} = q[{row}, l]")
+    for k, cp in enumerate(spec.couplings):
+        if cp.source is None:
+            src(f"{local(cp.name)} = 0.0")
+        else:
+            src(f"{local(cp.name)} = {_code(cp.combine, sums=sums[k])}")
+    plus = ["" for _ in range(nsv)]
+    if noise:
+        for pr in range((nsv + 1) // 2):
+            src(f"g0, g1 = normal_pair(kb[l], ctr{pr})")
+            for half in (0, 1):
+                s = 2 * pr + half
+                if s < nsv:
+                    src(f"z{s} = sqrt_dt * g{half} * sg[{s}, l]")
+                    plus[s] = f" + z{s}"
+    _assigns(src, spec.assigns)
+    for s, node in enumerate(spec.derivatives):
+        src(f"d1_{s} = {_code(node)}")
+    for s in range(nsv):
+        src(f"xi{s} = x{s} + dt * d1_{s}{plus[s]}")
+        _clip(src, spec, s, f"xi{s}")
+    for s, sv in enumerate(spec.state_variables):
+        src(f"{local(sv)} = xi{s}")
+    _assigns(src, spec.assigns)
+    for s, node in enumerate(spec.derivatives):
+        src(f"d2_{s} = {_code(node)}")
+    for s in range(nsv):
+        src(f"xn{s} = x{s} + (d1_{s} + d2_{s}) * dt / 2.0{plus[s]}")
+        _clip(src, spec, s, f"xn{s}")
+        src(f"st[{s}, l] = xn{s}")
+    for h, k in enumerate(lay.hist_rows):
+        src(f"hw{h}[l] = xn{spec.couplings[k].source}")
+    src.dedent()
+
+
+def _clip(src: _Src, spec: ModelSpec, s: int, var: str) -> None:
+    """Clip a bounded state variable (constants baked in; unbounded ones cost nothing)."""
+    lo, hi = spec.lower[s], spec.upper[s]
+    if lo != float("-inf"):
+        src(f"{var} = {lo!r} if {var} < {lo!r} else {var}")
+    if hi != float("inf"):
+        src(f"{var} = {hi!r} if {var} > {hi!r} else {var}")
 
 
 @lru_cache(maxsize=None)
