@@ -180,7 +180,7 @@ def _kernel(src: _Src, lay: Layout) -> None:
         "nvoi = voi.shape[0]", "stochastic = np.any(sigma != 0.0)", "n_pairs = (NSV + 1) // 2",
         "sqrt_dt = np.sqrt(dt)")
     src("nl = min(lanes, n_inst - b0)",
-        f"cgen = np.zeros(({max(len(gen), 1)}, nl))",
+        f"cgen = np.zeros(({max(len(gen), 1)}, nl))", "xnew = np.empty((NSV, nl))",
         "acc = np.zeros((nvoi, n_node, nl))", f"cpl = np.zeros(({max(len(lin), 1)}, n_node, chunk, nl))",
         "hb = np.empty((NH, n_node, n_slot, nl))",
         "for sl in range(n_slot):", "    for h in range(NH):", "        for j in range(n_node):",
@@ -241,6 +241,12 @@ def _kernel(src: _Src, lay: Layout) -> None:
     src.dedent()("else:").indent()
     _fused(src, lay, noise=False)
     src.dedent()
+    src("# the new state into the state and the history (apart from the fused loop, whose only",
+        "# written array is xnew: fewer possible aliases, so that LLVM vectorises it)",
+        "for sv in range(NSV):", "    xr = xnew[sv]", "    sr = st[sv]", "    for l in range(nl):",
+        "        sr[l] = xr[l]")
+    for h, k in enumerate(lay.hist_rows):
+        src(f"xr = xnew[{spec.couplings[k].source}]", "for l in range(nl):", f"    hw{h}[l] = xr[l]")
     src("for v in range(nvoi):", "    _observe(st, voi[v], acc[v, i], nl)")
     src.dedent()
     src("if (s + 1) % istep == 0:").indent()
@@ -256,7 +262,7 @@ def _kernel(src: _Src, lay: Layout) -> None:
 def _fused(src: _Src, lay: Layout, noise: bool) -> None:
     """One loop over the lanes of node ``i`` that finishes the couplings, draws the noise, does
     the Heun step (equations emitted twice, for the state and for the predictor) and writes the
-    state and the history: no intermediate arrays between the stages."""
+    new state to ``xnew``: no intermediate arrays between the stages."""
     spec = lay.spec
     nsv = spec.nsv
     sums = {lay.hist_rows[h]: f"cq{j}[l]" for j, h in enumerate(lay.linear_rows)}
@@ -298,9 +304,7 @@ def _fused(src: _Src, lay: Layout, noise: bool) -> None:
     for s in range(nsv):
         src(f"xn{s} = x{s} + (d1_{s} + d2_{s}) * dt / 2.0{plus[s]}")
         _clip(src, spec, s, f"xn{s}")
-        src(f"st[{s}, l] = xn{s}")
-    for h, k in enumerate(lay.hist_rows):
-        src(f"hw{h}[l] = xn{spec.couplings[k].source}")
+        src(f"xnew[{s}, l] = xn{s}")
     src.dedent()
 
 
