@@ -1,21 +1,31 @@
-"""Throughput of the l2l-tvb batched engine vs tvb-library and vbjax; writes bench/results/tvb.md.
+"""Throughput of the l2l-tvb batched engine against tvb-library and vbjax, with each configuration's
+fraction of the machine's roofline; writes bench/results/tvb.md and tvb.summary.json.
 
-Throughput = (instances x simulated seconds) per wall-clock second, 76-region tvb-data
-connectome, dt = 0.1 ms, Heun with additive noise (HeunStochastic).
-  A. Generic2dOscillator: tvb-library (instances one after another) vs the batched engine
-     (numba CPU kernel) for 1, 16, 64, 256 instances, float64 and float32.
-  B. Montbrio-Pazo-Roxin: vbjax (float32, jax.vmap over instances) vs the batched engine, with
-     the conduction delays (speed 3 mm/ms: vbjax make_sdde + delay_apply) and without delays
-     (vbjax make_sde with a dense coupling product, the form of vbjax's own MPR network).
-Also: the kernel's achieved FLOP rate and memory traffic against the machine's peaks. Needs
-``pip install -r bench/requirements-tvb.txt`` for part B. Usage: python bench/tvb.py [--quick]
+Throughput: instance·s/s = instances x simulated seconds per wall-clock second. dt 0.1 ms,
+stochastic Heun (nsig 1e-3 on every state variable), conduction speed 3 mm/ms, float64.
+  A. Generic2dOscillator (generated from l2l-tvb's RateML description of TVB's class, Linear
+     coupling a = 0.0042, 1-ms temporal averages recorded) on tvb-data's 76-, 96- and
+     192-region connectomes at 1, 16, 64, 256 and 1,024 instances, against tvb-library itself
+     (the same model, coupling, integrator, noise and monitor; one instance after another,
+     measured live at each size).
+  B. Montbrió–Pazó–Roxin against vbjax at 256 instances (76 regions), with conduction delays and
+     without: vbjax in each layout it documents or allows (see vbjax_runs), its fastest one in
+     the table.
+  C. Every RateML model at 76 regions and 256 instances.
+Roofline (per instance and step): FLOPs counted from the generated kernel's expressions
+(coupling multiply-adds per connection, equations twice per Heun step, the Heun update, the
+noise's Box–Muller) and bytes it must move (one delayed state per connection and coupled
+variable — the sparse matrix-vector product's stream, as if the delay history came from
+memory — plus state, history and output writes), against the machine's float64 FLOP peak
+estimate and its measured triad bandwidth (bench/machine.py): attainable = min(peak / FLOPs,
+bandwidth / bytes). Above 100 % means the delayed states came from cache.
+Usage: python bench/tvb.py [--quick]   (part B needs pip install -r bench/requirements-tvb.txt)
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 import time
 import warnings
@@ -27,229 +37,315 @@ logging.disable(logging.WARNING)
 # this file is named tvb.py: keep its folder off the path so that ``import tvb`` finds tvb-library
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+sys.path.append(_HERE)
 
-from l2l_tvb.batched import csr, simulate  # noqa: E402
-from l2l_tvb.batched_models import model_spec  # noqa: E402
+import summary  # noqa: E402
+from machine import Machine  # noqa: E402
+
+from l2l_tvb.batched import as_spec, csr, simulate  # noqa: E402
+from l2l_tvb.codegen import coupling_flops, dfun_flops, layout  # noqa: E402
 from l2l_tvb.connectome import load_connectome  # noqa: E402
+from l2l_tvb.rateml import builtin_models, rateml_models  # noqa: E402
 from l2l_tvb.tvb_engine import simulate_tvb  # noqa: E402
 
 QUICK = "--quick" in sys.argv
-DT, SPEED, NSIG = 0.1, 3.0, 1e-3
-G2D_A = 0.0042          # Linear coupling a for Generic2dOscillator
-MPR_K = 0.002           # Linear coupling a for Montbrio-Pazo-Roxin
-SIZES = (1, 16, 64, 256)
-STEPS = 1000 if QUICK else 3000          # batched engine: simulated 0.3 s per instance
-TVB_STEPS = 1000 if QUICK else 3000      # tvb-library: 0.3 s per run
-VB_STEPS = 500 if QUICK else 1000        # vbjax keeps every step in memory
+DT, SPEED, NSIG, ISTEP = 0.1, 3.0, 1e-3, 10
+G2D_A = 0.0042
+MPR_K = 0.002
+REGIONS = (76, 96, 192)
+INSTANCES = (1, 16, 64, 256, 1024)
+STEPS = 500 if QUICK else 2000            # batched engine: 0.05 / 0.2 s simulated per instance
+TVB_STEPS = 500 if QUICK else 1000        # tvb-library: 0.05 / 0.1 s per run
+VB_STEPS = 300 if QUICK else 1000         # vbjax keeps every step (and its noise) in memory
+REPEATS = 1 if QUICK else 2
+#: noise-free-safe settings of the RateML models for part C (as in the cross-validation)
+RATEML_SETTINGS: dict[str, dict] = {
+    "rateml:kuramoto": dict(params={"omega": 0.01}, state_range={"V": (-1.5, 0.5)}),
+    "rateml:epileptor": dict(params={"Iext": 5.0}, state_range={"x1": (0.5, 1.0), "y1": (-3.0, 0.0),
+                                                                "z": (2.5, 3.5), "x2": (-1.0, 0.0)}),
+    "rateml:montbrio": dict(state_range={"r": (0.0, 0.2), "V": (-2.2, -1.8)}),
+    "MontbrioPazoRoxin": dict(state_range={"r": (0.0, 0.2), "V": (-2.2, -1.8)}),
+}
 
 
-def cpu_info() -> dict:
-    info = {}
-    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        k, _, v = line.partition(":")
-        info[k.strip()] = v.strip()
-    return info
+# -- roofline ----------------------------------------------------------------------------------
+def per_step_counts(spec, nnz: int, n_node: int, active_rows: int, nvoi: int = 1) -> tuple[float, float]:
+    """(FLOPs, bytes) one instance needs per step (float64; stochastic Heun)."""
+    lay = layout(spec)
+    per_conn, per_node_c = coupling_flops(spec)
+    rows = len(lay.hist_rows)
+    per_conn = per_conn * active_rows / max(rows, 1)
+    noise = ((spec.nsv + 1) // 2) * 55 + 2 * spec.nsv          # Box-Muller pairs, scaling
+    heun = 10 * spec.nsv                                         # predictor 3, corrector 5, noise 2
+    flops = nnz * per_conn + n_node * (per_node_c + 2 * dfun_flops(spec) + heun + noise + nvoi)
+    bytes_ = 8 * (nnz * active_rows + n_node * (2 * spec.nsv + rows + nvoi))
+    return flops, bytes_
 
 
-def peak_flops(info: dict) -> tuple[float, float, int, float]:
-    """(f64 GFLOP/s, f32 GFLOP/s, cores, GHz): cores x clock x FMA lanes x 2. AVX-512 on
-    Zen 4 runs on two 256-bit FMA pipes: 16 f64 (32 f32) flop per cycle per core."""
-    cores = os.cpu_count() or 1
-    ghz = float(info.get("BogoMIPS", "5000")) / 2000.0
-    flags = info.get("Flags", "")
-    per_cycle = 16 if ("avx2" in flags or "avx512f" in flags) else 8
-    return cores * ghz * per_cycle, cores * ghz * per_cycle * 2, cores, ghz
+def roofline(machine: Machine, flops: float, bytes_: float) -> tuple[float, str]:
+    """(attainable instance·s/s, what bounds it)."""
+    t_flop = flops / (machine.peak_gflops * 1e9)
+    t_mem = bytes_ / (machine.bandwidth_gbs * 1e9)
+    return DT / 1000.0 / max(t_flop, t_mem), ("memory" if t_mem > t_flop else "compute")
 
 
-def stream_bandwidth() -> float:
-    """Measured memory bandwidth (GB/s) of a numpy triad over 3 x 128 MB arrays."""
-    n = 16_000_000
-    a, b, c = np.ones(n), np.ones(n), np.empty(n)
+# -- runs --------------------------------------------------------------------------------------
+def batched_rate(spec, conn, n: int, steps: int, a: float, speed: float = SPEED, dtype: str = "float64",
+                 **kw) -> float:
+    """Best instance·s/s of REPEATS runs (after a short run that compiles and warms)."""
+    simulate(spec, conn, 20, list(range(n)), coupling_a=a, speed=speed, dt=DT, nsig=NSIG, istep=ISTEP,
+             dtype=dtype, **kw)
     best = 0.0
-    for _ in range(3):
+    for _ in range(REPEATS):
         t = time.perf_counter()
-        np.multiply(a, 1.5, out=c)
-        np.add(c, b, out=c)
-        w = time.perf_counter() - t
-        best = max(best, 5 * 8 * n / w / 1e9)   # 2 reads + 1 write, then 2 reads + 1 write (c cached? no: 128 MB)
+        r = simulate(spec, conn, steps, list(range(n)), coupling_a=a, speed=speed, dt=DT, nsig=NSIG, istep=ISTEP,
+                     dtype=dtype, **kw)
+        best = max(best, n * steps * DT / 1000.0 / (time.perf_counter() - t))
+        assert np.all(np.isfinite(r.samples)), "batched run diverged"
     return best
 
 
-def flops_per_instance_step(model: str, n_nodes: int, nnz: int, ncv_active: int) -> float:
-    """Counted floating-point operations of one instance-step of the kernel: the coupling
-    (multiply + add per connection and active coupling variable, plus a*c+b per node) and per
-    node the Heun step (two dfun evaluations, predictor, corrector, noise scaling) and one
-    Box-Muller pair (SplitMix64 integer work not counted; log and cos polynomials: 33 flops)."""
-    dfun = {"Generic2dOscillator": 21, "MontbrioPazoRoxin": 19}[model]
-    nsv = 2
-    per_node = 2 * dfun + nsv * (3 + 4 + 2) + 33 + 2 * ncv_active
-    return 2.0 * nnz * ncv_active + n_nodes * per_node
-
-
-def bytes_per_instance_step(nnz: int, n_nodes: int, ncv_active: int, size: int) -> float:
-    """Bytes the kernel moves per instance-step: delayed history reads (one value per
-    connection and coupling variable), history write, state read + write, output sample."""
-    return size * (nnz * ncv_active + n_nodes * (ncv_active + 2 * 2 + 1))
-
-
-def run_batched(spec, conn, n_inst: int, steps: int, dtype: str, speed: float, params: dict, a: float) -> float:
-    seeds = list(range(n_inst))
-    t = time.perf_counter()
-    r = simulate(spec, conn, steps, seeds, params=params, coupling_a=a, speed=speed, dt=DT,
-                 nsig=NSIG, istep=10, dtype=dtype)
-    wall = time.perf_counter() - t
-    assert np.all(np.isfinite(r.samples)), "batched run diverged"
-    return wall
-
-
-def part_a(conn, lines: list[str], peaks) -> dict:
-    spec = model_spec("Generic2dOscillator")
-    simulate_tvb(conn, spec.name, 20, 0, coupling_params={"a": G2D_A}, dt=DT, nsig=NSIG)  # compile TVB's numba dfun
-    tvb_walls = []
-    for seed in (1, 2):
+def tvb_rate(conn, model: str = "Generic2dOscillator", a: float = G2D_A) -> float:
+    """tvb-library's instance·s/s: the same model, Linear coupling, HeunStochastic, noise and
+    1-ms temporal averages, one run after another (best of REPEATS after a warm-up)."""
+    simulate_tvb(conn, model, 20, 0, coupling_params={"a": a}, dt=DT, nsig=NSIG, speed=SPEED)
+    best = 0.0
+    for seed in range(REPEATS):
         t = time.perf_counter()
-        simulate_tvb(conn, spec.name, TVB_STEPS, seed, coupling_params={"a": G2D_A}, speed=SPEED,
-                     integrator="HeunStochastic", dt=DT, nsig=NSIG, monitor="TemporalAverage", period=1.0)
-        tvb_walls.append(time.perf_counter() - t)
-    tvb_tp = 2 * TVB_STEPS * DT / 1000 / sum(tvb_walls)
-    lines += ["## A. Generic2dOscillator, HeunStochastic, 76 regions, dt 0.1 ms, speed 3 mm/ms", "",
-              f"tvb-library 2.10, one instance after another: {tvb_tp:.3f} instance·s/s "
-              f"({TVB_STEPS * DT / 1000:.1f} s simulated per run, wall {', '.join(f'{w:.2f}' for w in tvb_walls)} s; "
-              f"i.e. {1 / tvb_tp * 10:.1f} s wall for 10 s simulated).", "",
-              "| instances | dtype | wall (s) | instance·s/s | × tvb-library | kernel GFLOP/s (% peak) | GB/s moved |",
-              "|---:|---|---:|---:|---:|---:|---:|"]
-    rp, cols, w, d, horizon = csr(conn, SPEED, DT)
-    fl = flops_per_instance_step(spec.name, conn.n_regions, len(cols), 1)
-    res = {}
-    for dtype in ("float64", "float32"):
-        for n in SIZES:
-            run_batched(spec, conn, n, 20, dtype, SPEED, {}, G2D_A)   # compile / load the kernel
-            wall = run_batched(spec, conn, n, STEPS, dtype, SPEED, {}, G2D_A)
-            tp = n * STEPS * DT / 1000 / wall
-            gflops = fl * n * STEPS / wall / 1e9
-            peak = peaks[0] if dtype == "float64" else peaks[1]
-            gbs = bytes_per_instance_step(len(cols), conn.n_regions, 1, 8 if dtype == "float64" else 4) * n * STEPS / wall / 1e9
-            res[(dtype, n)] = tp
-            lines.append(f"| {n} | {dtype} | {wall:.2f} | {tp:.2f} | {tp / tvb_tp:.0f}× | {gflops:.1f} ({100 * gflops / peak:.0f} %) | {gbs:.1f} |")
+        simulate_tvb(conn, model, TVB_STEPS, seed + 1, coupling_params={"a": a}, speed=SPEED,
+                     integrator="HeunStochastic", dt=DT, nsig=NSIG, monitor="TemporalAverage", period=ISTEP * DT)
+        best = max(best, TVB_STEPS * DT / 1000.0 / (time.perf_counter() - t))
+    return best
+
+
+def part_a(machine: Machine, lines: list[str]) -> dict:
+    spec = as_spec("Generic2dOscillator")
+    lines += ["## A. Generic2dOscillator at every size: l2l-tvb against tvb-library", "",
+              "Both live in this run: tvb-library 2.10 one instance after another; the batched engine's generated "
+              f"kernel (numba, {os.environ.get('NUMBA_NUM_THREADS', machine.cores)} threads). Roofline: see the "
+              "header of bench/tvb.py.", "",
+              "| regions | instances | instance·s/s | × tvb-library | GFLOP/s | GB/s | roofline instance·s/s (bound) "
+              "| % of roofline |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    res: dict = {}
+    for n_reg in REGIONS:
+        conn = load_connectome(n_reg)
+        nnz = len(csr(conn, SPEED, DT)[1])
+        tvb = tvb_rate(conn)
+        res[(n_reg, "tvb")] = tvb
+        flops, bytes_ = per_step_counts(spec, nnz, n_reg, 1)
+        roof, bound = roofline(machine, flops, bytes_)
+        for n in INSTANCES:
+            rate = batched_rate(spec, conn, n, STEPS, G2D_A)
+            steps_s = rate * 1000.0 / DT
+            res[(n_reg, n)] = (rate, rate / roof)
+            lines.append(f"| {n_reg} | {n} | {rate:.2f} | {rate / tvb:.0f}× | {flops * steps_s / 1e9:.1f} | "
+                         f"{bytes_ * steps_s / 1e9:.1f} | {roof:.0f} ({bound}) | {100 * rate / roof:.0f} % |")
             print(lines[-1], flush=True)
-    lines += ["", f"FLOP count per instance-step: {fl:.0f} (coupling {2 * len(cols)} over {len(cols)} connections, "
-              f"node dynamics + noise {fl - 2 * len(cols):.0f}); history depth {horizon} steps, "
-              f"{horizon * conn.n_regions * 8 / 1e3:.0f} kB per instance in float64.", ""]
-    res["tvb"] = tvb_tp
+        lines.append(f"| {n_reg} | tvb-library | {tvb:.3f} | 1× | | | | |")
+        print(lines[-1], flush=True)
+    lines += ["", "Per instance and step: " + "; ".join(
+        f"{n} regions {len(csr(load_connectome(n), SPEED, DT)[1])} connections, "
+        f"{per_step_counts(spec, len(csr(load_connectome(n), SPEED, DT)[1]), n, 1)[0]:.0f} FLOPs, "
+        f"{per_step_counts(spec, len(csr(load_connectome(n), SPEED, DT)[1]), n, 1)[1] / 1e3:.1f} kB, "
+        f"delay history {csr(load_connectome(n), SPEED, DT)[-1]} steps" for n in REGIONS) + ".", ""]
     return res
 
 
-def vbjax_throughput(conn, n_inst: int, steps: int, delays: bool) -> tuple[float, float]:
-    """vbjax's throughput (instance·s/s) including the drawing of its noise, and of its
-    integration alone. vbjax's integrators take the noise as an input array (drawn with
-    jax.random before the loop), while the batched engine draws its noise inside the kernel, so
-    equal work is noise + integration; both figures are reported."""
+# -- vbjax -------------------------------------------------------------------------------------
+def vbjax_runs(conn, n_inst: int, steps: int, delays: bool) -> dict[str, tuple[float, float]]:
+    """vbjax's MPR network, every layout tried: {layout: (instance·s/s with its noise drawn,
+    instance·s/s of the integration alone)}. vbjax's integrators take the noise as an input
+    array, drawn with jax.random beforehand; the batched engine draws its noise in the kernel,
+    so equal work is noise + integration.
+
+    With delays (make_sdde; vbjax's delay history is the buffer it integrates into):
+      vmap-dense: jax.vmap over instances of vbjax's delay_apply (a dense n x n gather per step);
+      batch-last-dense: one simulation whose arrays carry the instances as their last axis, the
+        same dense gather, so each gathered element is a contiguous run of instances;
+      batch-last-sparse: the same layout gathering only the nonzero connections (COO, as
+        vbjax.sparse's scatter-gather SpMV) and summing them per target with segment_sum.
+    Without delays (make_sde): vmap of vbjax's own network form (W @ r per instance), and the
+    batch-last layout, where the coupling is one matrix product W @ r[:, instances].
+    Only r is gathered (cv = 0 in both engines: the V coupling has weight 0)."""
     import jax
     import jax.numpy as jnp
     import vbjax as vb
 
     theta = vb.mpr_default_theta
     sigma = float(np.sqrt(2 * NSIG))
-    ks = jnp.full((n_inst,), MPR_K)
+    n = conn.n_regions
+    W = jnp.array(conn.weights)
+    lags = np.rint(conn.tract_lengths / SPEED / DT).astype(np.int32)
+    nh = int(lags.max()) + 1
+    rows, cols = np.nonzero(conn.weights)
+
+    def timed(make_inputs, run) -> tuple[float, float]:
+        jax.block_until_ready(run(*make_inputs(jax.random.PRNGKey(0))))      # compile both
+        t0 = time.perf_counter()
+        args = jax.block_until_ready(make_inputs(jax.random.PRNGKey(1)))
+        t1 = time.perf_counter()
+        out = jax.block_until_ready(run(*args))
+        t2 = time.perf_counter()
+        assert not bool(jnp.isnan(out).any()), "vbjax run diverged"
+        work = n_inst * steps * DT / 1000.0
+        return work / (t2 - t0), work / (t2 - t1)
+
+    out = {}
+    k = jnp.full((n_inst,), MPR_K)
     if delays:
-        lags = np.rint(conn.tract_lengths / SPEED / DT)
-        dh = vb.make_delay_helper(jnp.array(conn.weights), jnp.array((lags + 0.5) * SPEED * DT), dt=DT, v_c=SPEED)
-        nh = int(dh.max_lag)
+        def buffer(key, shape):
+            buf = jax.random.normal(key, shape)
+            return buf.at[:nh + 1, 0].set(0.1).at[:nh + 1, 1].set(-2.0)
 
-        def dfun(buf, rv, t, k):
-            crv = vb.delay_apply(dh, t, buf)
-            return vb.mpr_dfun(rv, (k * crv[0], k * crv[1]), theta)
+        # vmap of vbjax's own delay helper (dense gather, instances first)
+        dh = vb.make_delay_helper(W, jnp.array((lags + 0.5) * SPEED * DT), dt=DT, v_c=SPEED)
 
-        _, loop = vb.make_sdde(DT, nh, dfun, sigma)
-        run = jax.jit(jax.vmap(lambda buf, k: loop(buf, k)[1]))
+        def dfun_v(buf, rv, t, kk):
+            cr = (dh.Wt[..., 0].T * buf[t - dh.lags, 0, dh.ix_lag_from]).sum(axis=1)
+            return vb.mpr_dfun(rv, (kk * cr, 0.0), theta)
+        _, loop_v = vb.make_sdde(DT, nh, dfun_v, sigma)
+        run_v = jax.jit(jax.vmap(lambda buf, kk: loop_v(buf, kk)[1]))
+        out["vmap-dense"] = timed(lambda key: (jax.vmap(lambda kk: buffer(kk, (nh + 1 + steps, 2, n)))(
+            jax.random.split(key, n_inst)), k), run_v)
+        # instances as the last axis, dense gather
+        lag_j, ix_j = jnp.array(lags), jnp.tile(jnp.arange(n), (n, 1))
 
-        @jax.jit
-        def inputs(key):
-            buf = jax.random.normal(key, (n_inst, nh + 1 + steps, 2, conn.n_regions))
-            return buf.at[:, :nh + 1, 0].set(0.1).at[:, :nh + 1, 1].set(-2.0), ks
+        def dfun_d(buf, rv, t, kk):
+            cr = jnp.einsum("ij,ijb->ib", W, buf[t - lag_j, 0, ix_j])
+            return vb.mpr_dfun(rv, (kk * cr, 0.0), theta)
+        _, loop_d = vb.make_sdde(DT, nh, dfun_d, sigma)
+        run_d = jax.jit(lambda buf, kk: loop_d(buf, kk)[1])
+        out["batch-last-dense"] = timed(lambda key: (buffer(key, (nh + 1 + steps, 2, n, n_inst)), k), run_d)
+        # instances last, sparse gather of the nonzero connections
+        r_j, c_j, w_j, l_j = jnp.array(rows), jnp.array(cols), jnp.array(conn.weights[rows, cols]), jnp.array(lags[rows, cols])
+
+        def dfun_s(buf, rv, t, kk):
+            terms = w_j[:, None] * buf[t - l_j, 0, c_j]
+            cr = jax.ops.segment_sum(terms, r_j, num_segments=n)
+            return vb.mpr_dfun(rv, (kk * cr, 0.0), theta)
+        _, loop_s = vb.make_sdde(DT, nh, dfun_s, sigma)
+        run_s = jax.jit(lambda buf, kk: loop_s(buf, kk)[1])
+        out["batch-last-sparse"] = timed(lambda key: (buffer(key, (nh + 1 + steps, 2, n, n_inst)), k), run_s)
     else:
-        W = jnp.array(conn.weights, dtype=jnp.float32)
+        def dfun_v(x, kk):
+            return vb.mpr_dfun(x, (kk * (W @ x[0]), 0.0), theta)
+        _, loop_v = vb.make_sde(DT, dfun_v, sigma)
+        run_v = jax.jit(jax.vmap(lambda x0, zs, kk: loop_v(x0, zs, kk)))
+        x0 = jnp.tile(jnp.array([0.1, -2.0])[None, :, None], (n_inst, 1, n))
+        out["vmap"] = timed(lambda key: (x0, jax.random.normal(key, (n_inst, steps, 2, n)), k), run_v)
 
-        def dfun(x, k):
-            c = W @ x.T
-            return vb.mpr_dfun(x, (k * c[:, 0], k * c[:, 1]), theta)
-
-        _, loop = vb.make_sde(DT, dfun, sigma)
-        run = jax.jit(jax.vmap(lambda x0, zs, k: loop(x0, zs, k)))
-        x0 = jnp.tile(jnp.array([0.1, -2.0], dtype=jnp.float32)[None, :, None], (n_inst, 1, conn.n_regions))
-
-        @jax.jit
-        def inputs(key):
-            return x0, jax.random.normal(key, (n_inst, steps, 2, conn.n_regions)), ks
-    jax.block_until_ready(run(*inputs(jax.random.PRNGKey(0))))    # compile both
-    t0 = time.perf_counter()
-    args = jax.block_until_ready(inputs(jax.random.PRNGKey(1)))
-    t1 = time.perf_counter()
-    out = jax.block_until_ready(run(*args))
-    t2 = time.perf_counter()
-    assert not bool(jnp.isnan(out).any()), "vbjax run diverged"
-    work = n_inst * steps * DT / 1000
-    return work / (t2 - t0), work / (t2 - t1)
+        def dfun_b(x, kk):
+            return vb.mpr_dfun(x, (kk * (W @ x[0]), 0.0), theta)
+        _, loop_b = vb.make_sde(DT, dfun_b, sigma)
+        run_b = jax.jit(lambda x0, zs, kk: loop_b(x0, zs, kk))
+        xb = jnp.tile(jnp.array([0.1, -2.0])[:, None, None], (1, n, n_inst))
+        out["batch-last"] = timed(lambda key: (xb, jax.random.normal(key, (steps, 2, n, n_inst)), k), run_b)
+    return out
 
 
-def part_b(conn, lines: list[str]) -> dict:
-    spec = model_spec("MontbrioPazoRoxin")
-    lines += ["## B. Montbrió–Pazó–Roxin vs vbjax, 76 regions, dt 0.1 ms, stochastic Heun", "",
-              "vbjax 0.0.19 (jax, float32 on CPU, jax.vmap over instances); batched engine with the same "
-              "coupling (Linear, a = k, both r and V coupled as vbjax's mpr_dfun; TVB's default cv = 0 "
-              "lets the engine skip the V gather, vbjax computes it). vbjax's integrators take their "
-              "noise as an input array drawn with jax.random beforehand, while the batched engine "
-              "draws its noise inside the kernel: *equal work* is vbjax's noise + integration (the "
-              "× figures); its integration alone (noise drawn outside the timing) is shown too, with "
-              "the ratio against it in brackets.", "",
-              "| delays | instances | vbjax inst·s/s: noise + integration | integration only | "
-              "batched f32 inst·s/s | × vbjax [× integration only] | batched f64 inst·s/s | × vbjax [× integration only] |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+def part_b(lines: list[str]) -> dict:
+    conn = load_connectome(76)
+    spec = as_spec("MontbrioPazoRoxin")
+    n_inst = 256
+    lines += ["## B. Montbrió–Pazó–Roxin against vbjax, 76 regions, 256 instances", ""]
+    try:
+        import jax
+        import vbjax  # noqa: F401
+    except ImportError:
+        lines += ["vbjax is not installed (pip install -r bench/requirements-tvb.txt): part B skipped.", ""]
+        print(lines[-2])
+        return {}
+    lines += [f"vbjax {_version('vbjax')} (jax {_version('jax')}, CPU), MPR with vbjax's default parameters "
+              "(J 15, eta -5, Delta 1, cr 1, cv 0) in both engines, Linear coupling k = "
+              f"{MPR_K}, noise sqrt(2·{NSIG}) on r and V. vbjax's integrators take their noise as an input array "
+              "drawn beforehand; the batched engine draws it inside its kernel. *Equal work* is vbjax's noise + "
+              "integration (× column); its integration alone is in brackets. Every vbjax layout tried (see "
+              "`vbjax_runs` in bench/tvb.py), in float32 (jax's default) and, for the fastest, in float64; "
+              "the batched engine in float64.", "",
+              "| delays | vbjax layout | dtype | vbjax inst·s/s (noise + integration) | integration alone | "
+              "batched f64 inst·s/s | × vbjax [× integration alone] |", "|---|---|---|---:|---:|---:|---:|"]
     res = {}
     for delays, speed in ((False, 1e9), (True, SPEED)):
-        for n in ((16, 256) if not QUICK else (256,)):
-            try:
-                vb_tp, vb_int = vbjax_throughput(conn, n, VB_STEPS, delays)
-            except ImportError:
-                lines.append("vbjax is not installed (pip install -r bench/requirements-tvb.txt)")
-                return res
-            ours = {}
-            for dtype in ("float32", "float64"):
-                run_batched(spec, conn, n, 20, dtype, speed, {}, MPR_K)   # compile / load
-                wall = run_batched(spec, conn, n, STEPS, dtype, speed, {}, MPR_K)
-                ours[dtype] = n * STEPS * DT / 1000 / wall
-            res[(delays, n)] = (vb_tp, vb_int, ours)
-            label = "speed 3 mm/ms" if delays else "none"
-            cells = [f"{ours[d]:.1f} | {ours[d] / vb_tp:.1f}× [{ours[d] / vb_int:.1f}×]" for d in ("float32", "float64")]
-            lines.append(f"| {label} | {n} | {vb_tp:.2f} | {vb_int:.2f} | {' | '.join(cells)} |")
+        ours = batched_rate(spec, conn, n_inst, STEPS, MPR_K, speed=speed,
+                            state_range=RATEML_SETTINGS["MontbrioPazoRoxin"]["state_range"])
+        runs = {f"{name} f32": r for name, r in vbjax_runs(conn, n_inst, VB_STEPS, delays).items()}
+        best = max(runs, key=lambda name: runs[name][0])
+        jax.config.update("jax_enable_x64", True)
+        try:
+            runs[best.replace("f32", "f64")] = vbjax_runs(conn, n_inst, VB_STEPS, delays)[best.split()[0]]
+        finally:
+            jax.config.update("jax_enable_x64", False)
+        for name, (total, integ) in runs.items():
+            layout_name, dt_name = name.split()
+            lines.append(f"| {'speed 3 mm/ms' if delays else 'none'} | {layout_name} | {dt_name} | {total:.2f} | "
+                         f"{integ:.2f} | {ours:.1f} | {ours / total:.1f}× [{ours / integ:.1f}×] |")
             print(lines[-1], flush=True)
+        fastest = max(runs, key=lambda name: runs[name][0])
+        res[delays] = (ours, fastest, runs[fastest])
     lines.append("")
     return res
 
 
-def main() -> None:
-    info = cpu_info()
-    peaks = peak_flops(info)
+def part_c(machine: Machine, lines: list[str]) -> None:
     conn = load_connectome(76)
-    load0 = os.getloadavg()
-    bw = stream_bandwidth()
-    lines = ["# l2l-tvb benchmark", "",
-             f"Machine: {info.get('Model name', '?')}, {peaks[2]} cores, ~{peaks[3]:.1f} GHz, "
-             f"AVX-512: {'avx512f' in info.get('Flags', '')}; peak ≈ {peaks[0]:.0f} GFLOP/s float64, "
-             f"{peaks[1]:.0f} float32; measured memory bandwidth (numpy triad) {bw:.1f} GB/s. "
-             f"The machine is shared with other jobs: load average {load0[0]:.1f} at start "
-             "(2 cores), so absolute figures are low and noisy; every comparison below is measured "
-             "side by side in the same run.", ""]
-    a = part_a(conn, lines, peaks)
-    b = part_b(conn, lines)
-    lines += [f"Load average at the end: {os.getloadavg()[0]:.1f}. Command: `python bench/tvb.py`"
-              f"{' --quick' if QUICK else ''}.", ""]
+    n_inst = 256
+    nnz = len(csr(conn, SPEED, DT)[1])
+    lines += ["## C. Every RateML model, 76 regions, 256 instances", "",
+              "Generated kernels of the TVB models l2l-tvb ships as RateML XML and of tvb-contrib's RateML models "
+              "(own couplings; settings as in the cross-validation where the defaults diverge).", "",
+              "| model | state variables | FLOPs / instance-step | instance·s/s | roofline (bound) | % of roofline |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for model in [*builtin_models(), *(f"rateml:{m}" for m in rateml_models() if m != "zerlaut")]:
+        spec = as_spec(model)
+        cfg = RATEML_SETTINGS.get(model, {})
+        values = {**spec.defaults(), **cfg.get("params", {})}
+        active = int(spec.active({k: np.array([v]) for k, v in values.items()}).sum())
+        flops, bytes_ = per_step_counts(spec, nnz, 76, active)
+        roof, bound = roofline(machine, flops, bytes_)
+        rate = batched_rate(spec, conn, n_inst, STEPS // 2, 0.002, **cfg)
+        lines.append(f"| {model} | {spec.nsv} | {flops:.0f} | {rate:.1f} | {roof:.0f} ({bound}) | {100 * rate / roof:.0f} % |")
+        print(lines[-1], flush=True)
+    lines.append("")
+
+
+def _version(pkg: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(pkg)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def main() -> None:
+    machine = Machine.measure(["l2l-tvb", "numba", "tvb-library", "tvb-contrib", "vbjax", "jax"])
+    lines = ["# l2l-tvb benchmark", ""]
+    body: list[str] = []
+    a = part_a(machine, body)
+    b = part_b(body)
+    if not QUICK:
+        part_c(machine, body)
+    machine.finish()
+    command = f"python bench/tvb.py{' --quick' if QUICK else ''}"
+    lines += machine.markdown() + ["", "The machine is shared: the load average is printed above; every comparison "
+                                   "is measured side by side in this run.", ""] + body
+    lines += [f"Command: `{command}`.", ""]
     text = "\n".join(lines)
     print(text)
-    out = os.path.join(_HERE, "results", "tvb.md")
-    with open(out, "w") as fh:
+    with open(os.path.join(_HERE, "results", "tvb.md"), "w") as fh:
         fh.write(text)
+    rows = [{"what": f"TVB Generic2dOscillator, {n} regions, 256 instances, float64 (instance·s/s)",
+             "l2l": f"{a[(n, 256)][0]:.1f} ({a[(n, 256)][0] / a[(n, 'tvb')]:.0f}× tvb-library; "
+                    f"{100 * a[(n, 256)][1]:.0f} % of roofline)",
+             "reference": f"tvb-library {a[(n, 'tvb')]:.2f} (goal ≥ {100 if n == 76 else 60}×)"} for n in (76, 192)]
+    for delays in (False, True):
+        if delays in b:
+            ours, name, (total, integ) = b[delays]
+            rows.append({"what": f"MPR vs vbjax, 76 regions, 256 instances, {'with' if delays else 'without'} delays "
+                                 "(instance·s/s)",
+                         "l2l": f"{ours:.1f} ({ours / total:.1f}× vbjax; {ours / integ:.1f}× its integration alone)",
+                         "reference": f"vbjax {total:.2f} ({name}, fastest layout tried)"})
+    summary.write("tvb", command, machine.markdown()[0], rows)
 
 
 if __name__ == "__main__":

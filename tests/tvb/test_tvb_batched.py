@@ -7,8 +7,7 @@ import pytest
 from scipy import stats
 
 from l2l import ConfigError
-from l2l_tvb.batched import gpu_available, resolve_device, simulate
-from l2l_tvb.batched_models import model_spec
+from l2l_tvb.batched import as_spec, gpu_available, resolve_device, simulate
 from l2l_tvb.rng import instance_key, normals
 
 
@@ -22,7 +21,7 @@ def test_normals_are_standard_gaussian_and_independent():
     assert abs(np.corrcoef(x[:2000], other)[0, 1]) < 0.1
 
 
-G2D = model_spec("Generic2dOscillator")
+G2D = as_spec("Generic2dOscillator")
 
 
 def _run(conn, seeds, **kw):
@@ -67,7 +66,7 @@ def test_gpu_request_without_gpu_is_a_config_error():
 
 def test_bad_inputs_are_config_errors(conn68):
     with pytest.raises(ConfigError, match="not supported"):
-        model_spec("Epileptor")
+        as_spec("Epileptor")
     with pytest.raises(ConfigError, match="unknown parameter"):
         _run(conn68, [1], params={"nope": 1.0})
     with pytest.raises(ConfigError, match="coupling"):

@@ -1,10 +1,10 @@
-"""The batched engine: many parameter sets of one TVB model integrated in one array program.
+"""The batched engine: many parameter sets of one model integrated in one array program.
 
 :func:`simulate` prepares the arrays (connections in CSR order with delays in steps, per-instance
-parameters, noise keys, the initial history) and runs the CPU kernel (numba, ``batched_cpu``) or
-the GPU kernel (cupy, ``batched_gpu``). All instances of one call share the connectome, the
-conduction speed (hence the delays), ``dt`` and the coupling function; model parameters,
-coupling strength and noise amplitude differ per instance.
+parameters, noise keys, the initial history) and runs the model's generated CPU kernel (numba,
+``codegen_cpu``) or GPU kernel (cupy, ``codegen_gpu``/``batched_gpu``). All instances of one call
+share the connectome, the conduction speed (hence the delays), ``dt`` and the coupling function;
+model parameters, coupling strength and noise amplitude differ per instance.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ import numpy as np
 
 from l2l import ConfigError
 
-from .batched_models import COUPLINGS, ModelSpec
+from .batched_cpu import CHUNK
 from .connectome import Connectome
+from .rateml import ModelSpec, load_model
 from .rng import instance_key
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
 #: the CPU kernel's lane loops vectorise in steps of 32 instances (4 x 8 AVX-512 lanes): batches
 #: of 8 or more instances are padded to a multiple of this
 PAD_TO = 32
+MAX_LANES = 32
+MAX_LANES_SHORT = 64
 
 
 @dataclass
@@ -39,8 +42,8 @@ class BatchResult:
 def initial_history(spec: ModelSpec, n_regions: int, horizon: int, seed: int,
                     state_range: Mapping[str, Sequence[float]] | None = None) -> np.ndarray:
     """TVB-style random initial history (horizon, nsv, N): every slot drawn uniformly from the
-    model's ``state_variable_range`` (entries of ``state_range`` replacing TVB's) and clipped
-    to its bounds, from ``seed``."""
+    model's initial range (entries of ``state_range`` replacing it) and clipped to its bounds,
+    from ``seed``."""
     rng = np.random.default_rng([int(seed), 0x7B])
     rng_lo, rng_hi = spec.state_range(state_range).T
     hist = rng.uniform(rng_lo[None, :, None], rng_hi[None, :, None], size=(horizon, spec.nsv, n_regions))
@@ -85,63 +88,123 @@ def resolve_device(device: str) -> str:
     raise ConfigError(f"unknown device {device!r} (use 'cpu', 'gpu' or 'auto')")
 
 
-def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Sequence[int], *,
-             params: Mapping[str, np.ndarray | float] | None = None, coupling: str = "Linear",
+def as_spec(model: ModelSpec | str, coupling: str | None = None) -> ModelSpec:
+    """The spec of ``model`` (a spec, a built-in TVB class name, ``rateml:<name>`` or an XML
+    path) with coupling function ``coupling`` (None: the model's default: TVB's Linear for the
+    built-in TVB models, the XML's own couplings otherwise; ``"model"``: the XML's own)."""
+    spec = load_model(model) if isinstance(model, str) else model
+    return spec.with_coupling(coupling or spec.default_coupling)
+
+
+def lanes_for(n_run: int, n_rows: int, n_node: int, n_slot: int, threads: int) -> int:
+    """Instances per thread block: whole vectors (PAD_TO), enough blocks for every thread, and
+    at most MAX_LANES (64 when the delay ring is short: longer lane loops amortise the per-node
+    overhead)."""
+    cap = MAX_LANES_SHORT if n_slot <= CHUNK + 1 else MAX_LANES
+    lanes = int(min(cap, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * threads)))))
+    return min(lanes, n_run)
+
+
+def threads() -> int:
+    """CPU threads the kernels use: ``NUMBA_NUM_THREADS`` or the cores this process may use."""
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def run_cpu(spec: ModelSpec, args: tuple, lanes: int, chunk: int = CHUNK) -> None:
+    """Run the generated CPU kernel of ``spec`` on ``args`` (as :func:`simulate` builds them):
+    blocks of ``lanes`` instances, handed to :func:`threads` threads as they free up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .batched_cpu import split_rows
+    from .codegen_cpu import cpu_kernel
+
+    block = cpu_kernel(spec).block
+    state, history, step0, n_steps, row_ptr, cols, weights, delays, *rest = args
+    order, mid = split_rows(row_ptr, delays, chunk)
+    starts = range(0, state.shape[2], lanes)
+
+    def one(b0: int) -> None:
+        block(b0, state, history, step0, n_steps, row_ptr, cols, weights, delays, order, mid, *rest, lanes, chunk)
+
+    n_threads = min(threads(), len(starts))
+    if n_threads <= 1:
+        for b0 in starts:
+            one(b0)
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        for future in [pool.submit(one, b0) for b0 in starts]:
+            future.result()
+
+
+def simulate(model: ModelSpec | str, connectome: Connectome, n_steps: int, seeds: Sequence[int], *,
+             params: Mapping[str, np.ndarray | float] | None = None, coupling: str | None = None,
              coupling_a: np.ndarray | float = 0.00390625, coupling_b: np.ndarray | float = 0.0,
              speed: float = 3.0, dt: float = 0.1, nsig: np.ndarray | float = 0.0,
              history: np.ndarray | None = None, state_range: Mapping[str, Sequence[float]] | None = None,
              voi: Sequence[str] | None = None, istep: int = 1, skip_samples: int = 0, dtype: str = "float64",
-             device: str = "cpu") -> BatchResult:
-    """Integrate ``len(seeds)`` instances for ``n_steps`` steps of ``dt`` ms with Heun.
+             device: str = "cpu", lanes: int | None = None) -> BatchResult:
+    """Integrate ``len(seeds)`` instances of ``model`` for ``n_steps`` steps of ``dt`` ms with Heun.
 
-    ``params``: model parameters, each a scalar or one value per instance (others: TVB
-    defaults). ``nsig``: TVB's additive-noise ``nsig``, scalar, per instance (B,), or per state
-    variable and instance (nsv, B); all zero gives deterministic Heun. ``history``: initial
-    history (horizon, nsv, N, B) as TVB's ``initial_conditions`` (default: TVB-style random
-    history drawn from each seed's noise key; :func:`initial_history` gives one as an array,
-    e.g. to start TVB from the same history). ``state_range``: {state variable: (low, high)}
-    replacing entries of TVB's ``state_variable_range``, the range of the random history.
-    ``voi``: state variables to record (default: the first).
+    ``params``: model parameters, each a scalar or one value per instance (others: the model's
+    defaults). ``coupling``: see :func:`as_spec`; ``coupling_a`` (RateML's ``global_coupling``)
+    and ``coupling_b`` (Linear's offset) per instance. ``nsig``: TVB's additive-noise ``nsig``,
+    scalar, per instance (B,), or per state variable and instance (nsv, B); all zero gives
+    deterministic Heun. ``history``: initial history (horizon, nsv, N, B) as TVB's
+    ``initial_conditions`` (default: TVB-style random history drawn from each seed's noise key;
+    :func:`initial_history` gives one as an array, e.g. to start TVB from the same history).
+    ``state_range``: {state variable: (low, high)} replacing entries of the model's initial
+    range. ``voi``: observables to record (state variables or the model's exposures; default:
+    the first state variable). ``lanes``: instances per CPU thread block (default: chosen).
     """
+    spec = as_spec(model, coupling)
     n_inst = len(seeds)
-    if coupling not in COUPLINGS:
-        raise ConfigError(f"batched engine: coupling {coupling!r} not supported (use {', '.join(COUPLINGS)})")
     if dtype not in DTYPES:
         raise ConfigError(f"dtype {dtype!r} not supported (use {', '.join(DTYPES)})")
     if n_steps < 1 or istep < 1 or n_steps // istep <= skip_samples:
         raise ConfigError("simulation too short: no samples left after the transient")
-    unknown = set(params or {}) - set(spec.params)
+    unknown = set(params or {}) - set(spec.param_names)
     if unknown:
-        raise ConfigError(f"model {spec.name}: unknown parameter(s) {sorted(unknown)} (known: {', '.join(spec.params)})")
+        raise ConfigError(f"model {spec.name}: unknown parameter(s) {sorted(unknown)} (known: {', '.join(spec.param_names)})")
     voi = tuple(voi or spec.state_variables[:1])
-    bad = [v for v in (*voi, *(state_range or {})) if v not in spec.state_variables]
+    observables = spec.observable_names()
+    bad = [v for v in voi if v not in observables] + [v for v in (state_range or {}) if v not in spec.state_variables]
     if bad:
-        raise ConfigError(f"model {spec.name}: no state variable(s) {bad} (has {spec.state_variables})")
+        raise ConfigError(f"model {spec.name}: no state variable(s) {bad} (has {spec.state_variables}"
+                          + (f", exposures {observables[spec.nsv:]}" if len(observables) > spec.nsv else "") + ")")
     real = DTYPES[dtype]
     row_ptr, cols, weights, delays, horizon = csr(connectome, speed, dt)
     n = connectome.n_regions
-    defaults = spec.defaults()
-    values = {**defaults, **(params or {})}
-    p = np.stack([np.broadcast_to(np.asarray(values[k], dtype=float), (n_inst,)) for k in spec.params])
+    values = {**spec.defaults(), **(params or {})}
+    p = np.stack([np.broadcast_to(np.asarray(values[k], dtype=float), (n_inst,)) for k in spec.param_names]) \
+        if spec.params else np.zeros((0, n_inst))
     sig = np.sqrt(2.0 * np.broadcast_to(np.asarray(nsig, dtype=float).reshape(
         (-1, n_inst) if np.ndim(nsig) == 2 else (1, -1)), (spec.nsv, n_inst)))
     cvars = np.array(spec.cvars, dtype=np.int64)
     keys = np.array([instance_key(int(s)) for s in seeds], dtype=np.uint64)
-    buf = np.zeros((horizon + 1, len(cvars), n, n_inst), dtype=real)
-    if history is None:
-        from .batched_cpu import random_history
-
-        state = np.empty((spec.nsv, n, n_inst), dtype=real)
-        low, high = spec.state_range(state_range).T
-        random_history(buf, state, keys, cvars, low, high, np.array(spec.lower), np.array(spec.upper))
-    else:
-        if history.shape != (horizon, spec.nsv, n, n_inst):
-            raise ConfigError(f"initial history has shape {history.shape}, expected {(horizon, spec.nsv, n, n_inst)}")
-        buf[:horizon] = history[:, cvars]
-        state = np.array(history[horizon - 1], dtype=real, order="C")
     ca = np.broadcast_to(np.asarray(coupling_a, float), (n_inst,))
     cb = np.broadcast_to(np.asarray(coupling_b, float), (n_inst,))
     on_gpu = resolve_device(device) == "gpu"
+    low, high = spec.state_range(state_range).T
+    device_history = None
+    if history is not None:
+        if history.shape != (horizon, spec.nsv, n, n_inst):
+            raise ConfigError(f"initial history has shape {history.shape}, expected {(horizon, spec.nsv, n, n_inst)}")
+        buf = np.zeros((horizon + 1, len(cvars), n, n_inst), dtype=real)
+        buf[:horizon] = history[:, cvars]
+        state = np.array(history[horizon - 1], dtype=real, order="C")
+    elif on_gpu:
+        from .batched_gpu import random_history_gpu
+
+        device_history = random_history_gpu(spec, horizon + 1, n, keys, low, high, real)
+        buf = state = np.empty((0, 0, n_inst), dtype=real)
+    else:
+        from .batched_cpu import random_history
+
+        buf = np.zeros((horizon + 1, len(cvars), n, n_inst), dtype=real)
+        state = np.empty((spec.nsv, n, n_inst), dtype=real)
+        random_history(buf, state, keys, cvars, low, high, np.array(spec.lower), np.array(spec.upper))
     # CPU: pad the batch to whole vectors of lanes (copies of the last instance, dropped after)
     pad = 0 if on_gpu or n_inst < 8 else -n_inst % PAD_TO
     if pad:
@@ -149,24 +212,17 @@ def simulate(spec: ModelSpec, connectome: Connectome, n_steps: int, seeds: Seque
                                             for a in (state, buf, ca, cb, p, sig, keys))
     n_samples = n_steps // istep - skip_samples
     out = np.zeros((n_samples, len(voi), n, n_inst + pad), dtype=real)
-    args = (spec.kernel_id, COUPLINGS[coupling], state, buf, horizon - 1, int(n_steps), row_ptr, cols,
-            weights, delays, cvars, spec.active_cvars(p), np.ascontiguousarray(ca),
-            np.ascontiguousarray(cb), np.ascontiguousarray(p), float(dt),
-            np.ascontiguousarray(sig), np.ascontiguousarray(keys), np.array(spec.lower), np.array(spec.upper),
-            np.array([spec.state_variables.index(v) for v in voi], dtype=np.int64), int(istep),
-            int(skip_samples), out)
+    active = spec.active({k: p[i] for i, k in enumerate(spec.param_names)})
+    args = (state, buf, horizon - 1, int(n_steps), row_ptr, cols, weights, delays, active,
+            np.ascontiguousarray(ca), np.ascontiguousarray(cb), np.ascontiguousarray(p), float(speed), float(dt),
+            np.ascontiguousarray(sig), np.ascontiguousarray(keys),
+            np.array([observables.index(v) for v in voi], dtype=np.int64), int(istep), int(skip_samples), out)
     if on_gpu:
         from .batched_gpu import heun_batch_gpu
 
-        state, out = heun_batch_gpu(*args)
+        state, out = heun_batch_gpu(spec, *args, device_history=device_history)
     else:
-        import numba
-
-        from .batched_cpu import CHUNK, MAX_LANES, MAX_LANES_SHORT, heun_batch
-
-        # lanes per thread block: whole vector loops (PAD_TO), enough blocks for all threads
         n_run = n_inst + pad
-        cap = MAX_LANES_SHORT if horizon <= CHUNK else MAX_LANES
-        lanes = int(min(cap, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * numba.get_num_threads())))))
-        heun_batch(*args, min(lanes, n_run), CHUNK)
+        block = lanes or lanes_for(n_run, len(cvars), n, horizon + 1, threads())
+        run_cpu(spec, args, min(block, n_run))
     return BatchResult(samples=out[..., :n_inst], state=state[..., :n_inst])

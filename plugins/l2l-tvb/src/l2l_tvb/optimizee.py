@@ -26,10 +26,14 @@ class TvbFc(Optimizee):
     ``model``, ``coupling`` (global coupling strength, the coupling's ``a``), ``coupling_<p>``
     (other parameters of the coupling function), ``speed`` (mm/ms), ``nsig`` (noise).
     Everything else: ``model_params``, ``coupling_a``, ``coupling_params``, ``speed``, ``nsig``
-    or TVB defaults. ``engine``: ``batched`` (whole chunks in one array program, CPU numba or
-    GPU cupy; Generic2dOscillator, Kuramoto, ReducedWongWang, MontbrioPazoRoxin; Linear,
-    Difference or Kuramoto coupling; Heun) or ``tvb`` (tvb-library itself: any model, coupling,
-    integrator, monitor). ``monitor``: ``TemporalAverage`` (FC of the signal averaged over
+    or the model's defaults. ``engine``: ``batched`` (whole chunks in one array program, CPU
+    numba or GPU cupy, kernels generated from the model's RateML description: the TVB models
+    l2l-tvb ships as RateML XML, ``rateml:<name>`` for tvb-contrib's RateML models, or the path
+    of a RateML ``.xml`` file; the model's own coupling or TVB's Linear, Difference or Kuramoto
+    on its coupling variables; Heun) or ``tvb`` (tvb-library itself: any TVB model class,
+    coupling, integrator, monitor). Without ``parameters``, a RateML model's Constants with a
+    domain (and ``coupling`` when ``global_coupling`` has a range) are optimized within it; a
+    parameter entry without ``low``/``high`` takes its domain. ``monitor``: ``TemporalAverage`` (FC of the signal averaged over
     ``period`` ms) or ``Bold`` (TVB's BOLD, one sample per ``bold_period`` ms); ``transient``
     ms are discarded. ``target``: ``"sc"`` or an FC file (.npy/.txt/.csv). ``distance``:
     ``None``, ``"frobenius"`` or ``"ks"`` adds a second objective (minimised).
@@ -46,7 +50,7 @@ class TvbFc(Optimizee):
                  model_params: Mapping[str, Any] | None = None,
                  state_range: Mapping[str, Sequence[float]] | None = None, connectivity: int | str = 76,
                  weights: str | None = None, tract_lengths: str | None = None,
-                 normalize_weights: bool = False, coupling: str = "Linear",
+                 normalize_weights: bool = False, coupling: str | None = None,
                  coupling_a: float = 0.00390625, coupling_params: Mapping[str, Any] | None = None,
                  speed: float = 3.0, nsig: float | Sequence[float] = 0.001,
                  integrator: str = "HeunStochastic", dt: float = 0.1,
@@ -83,13 +87,33 @@ class TvbFc(Optimizee):
 
     # -- declaration ----------------------------------------------------------------------
     def space(self) -> Space:
-        space = Space.from_config(self.parameters or {})
+        space = Space.from_config(self._parameter_table())
         known = set(self._model_param_names()) | set(NETWORK_PARAMS)
         bad = [n for n in space.names if n not in known and not n.startswith("coupling_")]
         if bad:
             raise ConfigError(f"tvb-fc: unknown parameter(s) {bad} for model {self.model} "
                               f"(model parameters, or {', '.join(NETWORK_PARAMS)}, coupling_<name>)")
         return space
+
+    def _parameter_table(self) -> dict[str, Mapping[str, Any]]:
+        """``parameters`` with the model's domains filling missing bounds (the domains
+        themselves when ``parameters`` is not given, batched engine)."""
+        domains = self._spec().domains() if self.engine == "batched" else {}
+        if self.parameters is None:
+            return {name: {"low": lo, "high": hi} for name, (lo, hi) in domains.items()}
+        table: dict[str, Mapping[str, Any]] = {}
+        for name, entry in self.parameters.items():
+            entry = dict(entry)
+            if name in domains and "low" not in entry and "high" not in entry and "choices" not in entry:
+                entry["low"], entry["high"] = domains[name]
+            table[name] = entry
+        return table
+
+    def _spec(self):
+        """The batched engine's model (with the configured coupling function)."""
+        from .batched import as_spec
+
+        return as_spec(self.model, self.coupling)
 
     def objectives(self) -> Objectives:
         if self.distance is None:
@@ -128,14 +152,13 @@ class TvbFc(Optimizee):
         if self.transient >= self.simulation_length:
             raise ConfigError("tvb-fc: the transient is as long as the simulation")
         if self.engine == "batched":
-            from .batched_models import COUPLINGS, model_spec
-
-            model_spec(self.model)
+            self._spec()
             if self.integrator not in BATCHED_INTEGRATORS:
                 raise ConfigError(f"batched engine: integrator {self.integrator!r} not supported "
                                   f"({', '.join(BATCHED_INTEGRATORS)}; engine = 'tvb' has all)")
-            if self.coupling not in COUPLINGS:
-                raise ConfigError(f"batched engine: coupling {self.coupling!r} not supported ({', '.join(COUPLINGS)})")
+        elif self.model.startswith("rateml:") or self.model.endswith(".xml"):
+            raise ConfigError(f"tvb engine: {self.model!r} is a RateML model: it runs on engine = 'batched' "
+                              "(engine = 'tvb' runs tvb-library's own model classes)")
         self.space()
 
     def _checked_state_range(self) -> dict[str, tuple[float, float]]:
@@ -170,16 +193,12 @@ class TvbFc(Optimizee):
 
     def _state_variables(self) -> tuple[str, ...]:
         if self.engine == "batched":
-            from .batched_models import model_spec
-
-            return model_spec(self.model).state_variables
+            return self._spec().state_variables
         return tuple(self._tvb_model_class().state_variables)
 
     def _model_param_names(self) -> list[str]:
         if self.engine == "batched":
-            from .batched_models import model_spec
-
-            return list(model_spec(self.model).params)
+            return list(self._spec().param_names)
         return [n for n in self._tvb_model_class().declarative_attrs
                 if n not in ("state_variable_range", "variables_of_interest", "state_variable_boundaries",
                              "gid", "title")]
@@ -241,9 +260,8 @@ class TvbFc(Optimizee):
         if self.engine == "tvb":
             return [self._evaluate_tvb(p, s) for p, s in zip(params, seeds)]
         from .batched import simulate
-        from .batched_models import model_spec
 
-        spec = model_spec(self.model)
+        spec = self._spec()
         defaults = spec.defaults()
         split = [self._split(p) for p in params]
         groups: dict[float, list[int]] = defaultdict(list)
@@ -262,7 +280,6 @@ class TvbFc(Optimizee):
                 spec, self._conn, int(round(self.simulation_length / self.dt)), [seeds[i] for i in idx],
                 params={k: np.array([split[i][0].get(k, defaults[k]) for i in idx], float)
                         for k in model_keys},
-                coupling=self.coupling,
                 coupling_a=np.array([split[i][1]["a"] for i in idx], float),
                 coupling_b=np.array([split[i][1].get("b", 0.0) for i in idx], float),
                 speed=speed, dt=self.dt, state_range=self._state_range,
@@ -286,7 +303,7 @@ class TvbFc(Optimizee):
         bold = self.monitor == "Bold"
         times, data = simulate_tvb(
             self._conn, self.model, int(round(self.simulation_length / self.dt)), seed,
-            params=model, coupling=self.coupling, coupling_params=coupling, speed=speed,
+            params=model, coupling=self.coupling or "Linear", coupling_params=coupling, speed=speed,
             integrator=self.integrator, dt=self.dt, nsig=nsig, monitor=self.monitor,
             state_range=self._state_range,
             period=self.bold_period if bold else self.period,

@@ -1,0 +1,329 @@
+"""The CPU kernel of a model, generated as numba source: Heun (deterministic or stochastic) for
+a whole batch of instances.
+
+Layout: instances are the innermost axis of every array (``state[sv, node, instance]``,
+``history[slot, row, node, instance]``), so the lane loops vectorise. Threads run blocks of
+``lanes`` instances on separate threads; each block goes through all time steps on its own
+(instances never interact) on a block-local copy of its history laid out
+``[row, node, slot, lane]``: the delayed states one connection needs for consecutive steps are
+one contiguous run. Couplings whose per-connection term is the delayed state itself
+("linear": TVB's Linear, RateML's ``pre = x_j``) are summed ``chunk`` steps at a time over the
+far connections (delay >= chunk - 1, whose states for the whole chunk are known at its start),
+streaming each connection's run; the near ones are added step by step. Other couplings
+(``sin(x_j - x)``, differences, any ``pre``) go step by step in CSR order. Within a step one
+fused loop over nodes finishes the couplings, evaluates the model equations and does the Heun
+update.
+
+Conventions follow TVB (tvb.simulator): the history holds the coupled state variables of the
+last ``horizon`` steps; the coupling of step t uses ``x_j(t - 1 - d_ij)`` with ``d_ij`` the delay
+in steps (``rint(tract_length / speed / dt)``), computed once per step and used in both Heun
+stages; noise is ``sqrt(dt) * N(0, 1) * sqrt(2 nsig)``; state-variable bounds clip the
+predictor and the result. The history buffer has one slot more than TVB's, so a step can write
+its new state while other nodes still read the oldest delayed one.
+
+The model's pieces are emitted from its :class:`~l2l_tvb.rateml.ModelSpec` (``_derive``: per-lane
+constants once per block; ``_dfun``; ``_pre_<k>``/``_combine``: couplings; ``_observe``), the
+loop around them (``block``: one block of instances through all steps, releasing the GIL) from
+the template below; :func:`cpu_kernel` writes the source to the kernel cache and imports it
+(numba compiles it once per machine and content). Threads, not numba's ``prange``, run the
+blocks (``batched.run_cpu``): a parallel wrapper tripled the compile time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+import numba
+
+from . import expr
+from .codegen import Layout, layout, local
+from .kernel_cache import content_hash, import_source
+from .rateml import SUM, Assign, ModelSpec
+
+_SUPPORT = [Path(__file__).with_name(n) for n in ("batched_cpu.py", "rng.py", "codegen_cpu.py")]
+
+
+class _Src:
+    """Lines of Python with an indentation level."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, *lines: str) -> "_Src":
+        for line in lines:
+            self.lines.append("    " * self.depth + line if line else "")
+        return self
+
+    def indent(self) -> "_Src":
+        self.depth += 1
+        return self
+
+    def dedent(self) -> "_Src":
+        self.depth -= 1
+        return self
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _code(node: expr.Node, sums: str | None = None) -> str:
+    return expr.to_python(node, lambda n: sums if n == SUM and sums else local(n))
+
+
+def _loads(src: _Src, needed: set[str], lay: Layout, *, x: str | None = "x", c: bool = False,
+           pre: tuple[str, str] | None = None) -> None:
+    """Emit the loads of lane ``l`` of every quantity in ``needed``."""
+    spec = lay.spec
+    for s, sv in enumerate(spec.state_variables):
+        if sv in needed and x is not None:
+            src(f"{local(sv)} = {x}[{s}, l]")
+    if c:
+        for k, cp in enumerate(spec.couplings):
+            if cp.name in needed:
+                src(f"{local(cp.name)} = c[{k}, l]")
+    if pre is not None and pre[0] in needed:
+        src(f"{local(pre[0])} = {pre[1]}[l]")
+    for name, row in lay.qrows.items():
+        if name in needed:
+            src(f"{local(name)} = q[{row}, l]")
+
+
+def _assigns(src: _Src, assigns: tuple[Assign, ...]) -> None:
+    for a in assigns:
+        if len(a.cases) == 1 and a.cases[0][0] is None:
+            src(f"{local(a.name)} = {_code(a.cases[0][1])}")
+            continue
+        src(f"{local(a.name)} = 0.0")
+        for i, (cond, value) in enumerate(a.cases):
+            if cond is None:
+                src("else:")
+            else:
+                test = _code(cond) if expr.is_boolean(cond) else f"({_code(cond)}) != 0.0"
+                src(f"{'if' if i == 0 else 'elif'} {test}:")
+            src.indent()(f"{local(a.name)} = {_code(value)}").dedent()
+
+
+def _needed(nodes) -> set[str]:
+    out: set[str] = set()
+    for n in nodes:
+        if n is not None:
+            out |= expr.names(n)
+    return out
+
+
+def model_source(spec: ModelSpec) -> str:
+    """The numba source of the model's pieces and of ``block``."""
+    lay = layout(spec)
+    src = _Src()
+    src(f'"""Generated by l2l_tvb.codegen_cpu from {spec.source} (model {spec.name}); do not edit."""',
+        "import math", "import numpy as np", "from numba import njit",
+        "from l2l_tvb.batched_cpu import prefetch", "from l2l_tvb.rng import normal_pair", "",
+        f"NSV = {spec.nsv}", f"NC = {len(spec.couplings)}", f"NH = {len(lay.hist_rows)}",
+        f"NQ = {lay.nq}", f"NP = {lay.n_params}", f"PREFETCH = 8", "", "")
+    # per-lane constants
+    src('@njit(cache=True)', "def _derive(p, ca, cb, speed, dt, n_node):").indent()
+    src("nl = p.shape[1]", "q = np.empty((NQ, nl))", "for r in range(NP):", "    for l in range(nl):",
+        "        q[r, l] = p[r, l]")
+    specials = [n for n in lay.qrows if n.startswith("@")]
+    if spec.derived or specials:
+        src("for l in range(nl):").indent()
+        needed = _needed(node for _, node in spec.derived)
+        for name in needed:
+            if name in lay.qrows and lay.qrows[name] < lay.n_params:
+                src(f"{local(name)} = p[{lay.qrows[name]}, l]")
+        values = {"@a": "ca[l]", "@b": "cb[l]", "@speed": "speed", "@dt": "dt", "@n": "n_node"}
+        for name in specials:
+            src(f"{local(name)} = {values[name]}")
+        for name, node in spec.derived:
+            src(f"{local(name)} = {_code(node)}", f"q[{lay.qrows[name]}, l] = {local(name)}")
+        for name in specials:
+            src(f"q[{lay.qrows[name]}, l] = {local(name)}")
+        src.dedent()
+    src("return q").dedent()("", "")
+    # general couplings: the per-connection term
+    for h in lay.general_rows:
+        cp = spec.couplings[lay.hist_rows[h]]
+        src('@njit(cache=True)', f"def _pre_{h}(acc, w, hj, x, q, nl):").indent()
+        src("for l in range(nl):").indent()
+        _loads(src, expr.names(cp.pre), lay, pre=(cp.pre_name, "hj"))
+        src(f"acc[l] += w * ({_code(cp.pre)})").dedent().dedent()("", "")
+    # observables
+    src('@njit(cache=True)', "def _observe(xi, which, ar, nl):").indent()
+    for v, (name, node) in enumerate(spec.observables):
+        src(f"{'if' if v == 0 else 'elif'} which == {v}:").indent()
+        src("for l in range(nl):").indent()
+        if isinstance(node, expr.Name) and node.id in spec.state_variables:
+            src(f"ar[l] += xi[{spec.state_variables.index(node.id)}, l]")
+        else:
+            _loads(src, expr.names(node), lay, x="xi")
+            src(f"ar[l] += {_code(node)}")
+        src.dedent().dedent()
+    src.dedent()("", "")
+    _kernel(src, lay)
+    return src.text()
+
+
+def _kernel(src: _Src, lay: Layout) -> None:
+    spec = lay.spec
+    lin, gen = lay.linear_rows, lay.general_rows
+    src("@njit(cache=True, nogil=True, error_model='numpy')",
+        "def block(b0, state, history, step0, n_steps, row_ptr, cols, weights, delays, order, mid, active,",
+        "           coupling_a, coupling_b, params, speed, dt, sigma, keys, voi, istep, skip, out, lanes, chunk):")
+    src.indent()
+    src('"""Advance instances ``b0 .. b0 + lanes`` of ``state`` (nsv, N, B) and ``history``',
+        "(L, rows, N, B) by ``n_steps`` Heun steps from step ``step0`` (see the module docstring of",
+        "l2l_tvb.codegen_cpu; l2l_tvb.batched.run_cpu runs the blocks on parallel threads).\"\"\"",
+        "n_node = state.shape[1]", "n_inst = state.shape[2]", "n_slot = history.shape[0]",
+        "nvoi = voi.shape[0]", "stochastic = np.any(sigma != 0.0)", "n_pairs = (NSV + 1) // 2",
+        "sqrt_dt = np.sqrt(dt)")
+    src("nl = min(lanes, n_inst - b0)",
+        f"cgen = np.zeros(({max(len(gen), 1)}, nl))", "xnew = np.empty((NSV, nl))",
+        "acc = np.zeros((nvoi, n_node, nl))", f"cpl = np.zeros(({max(len(lin), 1)}, n_node, chunk, nl))",
+        "hb = np.empty((NH, n_node, n_slot, nl))",
+        "for sl in range(n_slot):", "    for h in range(NH):", "        for j in range(n_node):",
+        "            hb[h, j, sl] = history[sl, h, j, b0:b0 + nl]",
+        "flat = hb.reshape(-1)",
+        "q = _derive(np.ascontiguousarray(params[:, b0:b0 + nl]), coupling_a[b0:b0 + nl], "
+        "coupling_b[b0:b0 + nl], speed, dt, float(n_node))",
+        "sg = np.ascontiguousarray(sigma[:, b0:b0 + nl])", "kb = keys[b0:b0 + nl].copy()",
+        "for s0 in range(0, n_steps, chunk):")
+    src.indent()
+    src("tc = min(chunk, n_steps - s0)", "now0 = (step0 + s0) % n_slot")
+    if lin:
+        src("# far connections of the linear couplings: their sums for all tc steps, each read as a",
+            "# contiguous run of the ring (prefetching the start of the run PREFETCH connections on)",
+            "for i in range(n_node):").indent()
+        for j, h in enumerate(lin):
+            src(f"for qq in range(tc):", f"    cq = cpl[{j}, i, qq]", "    for l in range(nl):", "        cq[l] = 0.0")
+        src("for m in range(row_ptr[i], mid[i]):").indent()
+        src("mp = m + PREFETCH", "if mp < mid[i]:").indent()
+        src("kp = order[mp]", "sp = now0 - delays[kp]", "sp = sp + n_slot if sp < 0 else sp")
+        for h in lin:
+            src(f"if active[{h}]:").indent()
+            src(f"base = (({h} * n_node + cols[kp]) * n_slot + sp) * nl", "for qq in range(0, nl, 8):",
+                "    prefetch(flat, base + qq)").dedent()
+        src.dedent()
+        src("k = order[m]", "w = weights[k]", "base = now0 - delays[k]", "base = base + n_slot if base < 0 else base")
+        for j, h in enumerate(lin):
+            src(f"if active[{h}]:").indent()
+            src(f"hrow = hb[{h}, cols[k]]", "for qq in range(tc):").indent()
+            src("sl = base + qq", "sl = sl - n_slot if sl >= n_slot else sl", f"cq = cpl[{j}, i, qq]",
+                "hv = hrow[sl]", "for l in range(nl):", "    cq[l] += w * hv[l]")
+            src.dedent().dedent()
+        src.dedent().dedent()
+    src("for qq in range(tc):").indent()
+    src("s = s0 + qq", "t = step0 + 1 + s", "now = (t - 1) % n_slot", "slot_w = t % n_slot",
+        "for i in range(n_node):")
+    src.indent()
+    src("st = state[:, i, b0:b0 + nl]")
+    for j, h in enumerate(lin):
+        src(f"cq{j} = cpl[{j}, i, qq]", f"if active[{h}]:").indent()
+        src("# near connections: their delayed states were written during this chunk",
+            "for m in range(mid[i], row_ptr[i + 1]):").indent()
+        src("k = order[m]", "w = weights[k]", "slot = now - delays[k]", "slot = slot + n_slot if slot < 0 else slot",
+            f"hv = hb[{h}, cols[k], slot]", "for l in range(nl):", f"    cq{j}[l] += w * hv[l]")
+        src.dedent().dedent()
+    for g, h in enumerate(gen):
+        src(f"cg{g} = cgen[{g}]", "for l in range(nl):", f"    cg{g}[l] = 0.0", f"if active[{h}]:").indent()
+        src("for m in range(row_ptr[i], row_ptr[i + 1]):").indent()
+        src("slot = now - delays[m]", "slot = slot + n_slot if slot < 0 else slot",
+            f"_pre_{h}(cg{g}, weights[m], hb[{h}, cols[m], slot], st, q, nl)")
+        src.dedent().dedent()
+    for h in range(len(lay.hist_rows)):
+        src(f"hw{h} = hb[{h}, i, slot_w]")
+    src("if stochastic:").indent()
+    for pr in range((spec.nsv + 1) // 2):
+        src(f"ctr{pr} = np.uint64((t * n_node + i) * n_pairs + {pr})")
+    _fused(src, lay, noise=True)
+    src.dedent()("else:").indent()
+    _fused(src, lay, noise=False)
+    src.dedent()
+    src("# the new state into the state and the history (apart from the fused loop, whose only",
+        "# written array is xnew: fewer possible aliases, so that LLVM vectorises it)",
+        "for sv in range(NSV):", "    xr = xnew[sv]", "    sr = st[sv]", "    for l in range(nl):",
+        "        sr[l] = xr[l]")
+    for h, k in enumerate(lay.hist_rows):
+        src(f"xr = xnew[{spec.couplings[k].source}]", "for l in range(nl):", f"    hw{h}[l] = xr[l]")
+    src("for v in range(nvoi):", "    _observe(st, voi[v], acc[v, i], nl)")
+    src.dedent()
+    src("if (s + 1) % istep == 0:").indent()
+    src("sample = (s + 1) // istep - 1 - skip", "for v in range(nvoi):", "    for i in range(n_node):",
+        "        ar = acc[v, i]", "        if sample >= 0:", "            o = out[sample, v, i, b0:b0 + nl]",
+        "            for l in range(nl):", "                o[l] = ar[l] / istep",
+        "        for l in range(nl):", "            ar[l] = 0.0")
+    src.dedent().dedent().dedent()
+    src("for sl in range(n_slot):", "    for h in range(NH):", "        for j in range(n_node):",
+        "            history[sl, h, j, b0:b0 + nl] = hb[h, j, sl]")
+
+
+def _fused(src: _Src, lay: Layout, noise: bool) -> None:
+    """One loop over the lanes of node ``i`` that finishes the couplings, draws the noise, does
+    the Heun step (equations emitted twice, for the state and for the predictor) and writes the
+    new state to ``xnew``: no intermediate arrays between the stages."""
+    spec = lay.spec
+    nsv = spec.nsv
+    sums = {lay.hist_rows[h]: f"cq{j}[l]" for j, h in enumerate(lay.linear_rows)}
+    sums |= {lay.hist_rows[h]: f"cg{g}[l]" for g, h in enumerate(lay.general_rows)}
+    nodes = [*spec.derivatives, *(n for a in spec.assigns for case in a.cases for n in case),
+             *(cp.combine for cp in spec.couplings)]
+    needed = _needed(nodes) - set(spec.state_variables) - {cp.name for cp in spec.couplings}
+    src("for l in range(nl):").indent()
+    for s, sv in enumerate(spec.state_variables):
+        src(f"x{s} = st[{s}, l]", f"{local(sv)} = x{s}")
+    for name, row in lay.qrows.items():
+        if name in needed:
+            src(f"{local(name)} = q[{row}, l]")
+    for k, cp in enumerate(spec.couplings):
+        if cp.source is None:
+            src(f"{local(cp.name)} = 0.0")
+        else:
+            src(f"{local(cp.name)} = {_code(cp.combine, sums=sums[k])}")
+    plus = ["" for _ in range(nsv)]
+    if noise:
+        for pr in range((nsv + 1) // 2):
+            src(f"g0, g1 = normal_pair(kb[l], ctr{pr})")
+            for half in (0, 1):
+                s = 2 * pr + half
+                if s < nsv:
+                    src(f"z{s} = sqrt_dt * g{half} * sg[{s}, l]")
+                    plus[s] = f" + z{s}"
+    _assigns(src, spec.assigns)
+    for s, node in enumerate(spec.derivatives):
+        src(f"d1_{s} = {_code(node)}")
+    for s in range(nsv):
+        src(f"xi{s} = x{s} + dt * d1_{s}{plus[s]}")
+        _clip(src, spec, s, f"xi{s}")
+    for s, sv in enumerate(spec.state_variables):
+        src(f"{local(sv)} = xi{s}")
+    _assigns(src, spec.assigns)
+    for s, node in enumerate(spec.derivatives):
+        src(f"d2_{s} = {_code(node)}")
+    for s in range(nsv):
+        src(f"xn{s} = x{s} + (d1_{s} + d2_{s}) * dt / 2.0{plus[s]}")
+        _clip(src, spec, s, f"xn{s}")
+        src(f"xnew[{s}, l] = xn{s}")
+    src.dedent()
+
+
+def _clip(src: _Src, spec: ModelSpec, s: int, var: str) -> None:
+    """Clip a bounded state variable (constants baked in; unbounded ones cost nothing)."""
+    lo, hi = spec.lower[s], spec.upper[s]
+    if lo != float("-inf"):
+        src(f"{var} = {lo!r} if {var} < {lo!r} else {var}")
+    if hi != float("inf"):
+        src(f"{var} = {hi!r} if {var} > {hi!r} else {var}")
+
+
+@lru_cache(maxsize=None)
+def cpu_kernel(spec: ModelSpec) -> ModuleType:
+    """The imported generated module of ``spec`` (``block`` and the model's pieces)."""
+    source = model_source(spec)
+    support = content_hash(numba.__version__, *(p.read_text() for p in _SUPPORT))
+    return import_source(f"cpu_{_slug(spec.name)}", f"# support {support}\n" + source)
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name)[:40]
