@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 from fault_harness import Harness, committed, evaluations, finish, status
 
-#: a run slow enough to be interrupted: 5 generations of 6 evaluations of 0.05 s
+#: a run slow enough to be interrupted: GENERATIONS generations of 6 evaluations of 0.05 s (the
+#: generations after the signal leave a window of about a second, so a loaded machine that
+#: notices the second commit late still signals mid-run)
+GENERATIONS = 10
 STEADY = 'name = "probe"\ncost = 0.05'
 #: the same, where the evaluations with x < 0.2 hang (until the executor's 1 s timeout)
 HANGING = 'name = "probe"\ncost = 0.05\nfault = "hang"\nbelow = 0.2'
@@ -41,12 +44,12 @@ def reference(tmp_path_factory, kind: str) -> list[tuple]:
     if kind not in _references:
         h = Harness(tmp_path_factory.mktemp(f"reference-{kind}"))
         config = h.config(optimizee=HANGING if kind == "hang" else STEADY, executor="process",
-                          executor_keys=KEYS["process"], generations=5, population=6)
+                          executor_keys=KEYS["process"], generations=GENERATIONS, population=6)
         res = h.run("run", config, "--store", h.root / "ref.db")
         h.tmp_files()
         assert res.returncode == 0, res.stderr
         _references[kind] = evaluations(h.root / "ref.db")
-        assert len(_references[kind]) == 30
+        assert len(_references[kind]) == 6 * GENERATIONS
     return _references[kind]
 
 
@@ -55,7 +58,7 @@ def reference(tmp_path_factory, kind: str) -> list[tuple]:
 def test_signal_then_resume_equals_the_uninterrupted_run(harness, tmp_path_factory, executor, sig, when):
     kind = "hang" if when == "hang" else "steady"
     config = harness.config(optimizee=HANGING if kind == "hang" else STEADY, executor=executor,
-                            executor_keys=KEYS[executor], generations=5, population=6)
+                            executor_keys=KEYS[executor], generations=GENERATIONS, population=6)
     store = harness.root / "runs.db"
     proc = harness.start("run", config, "--store", store)
     res = harness.signal_when(proc, store, sig, group=sig != signal.SIGKILL, **WHEN[when])

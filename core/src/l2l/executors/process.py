@@ -45,6 +45,14 @@ def _worker_main(conn: Connection, optimizee: Optimizee, owner: int, start_metho
     if start_method == "forkserver":
         lifeline.release_forkserver()
     lifeline.bind_to(owner, parent_dies_with_owner=start_method == "forkserver" or parent_is_owner_main)
+    try:
+        _serve(conn, optimizee)
+    except (BrokenPipeError, ConnectionResetError):  # coordinator gone mid-send: leave quietly
+        return
+
+
+def _serve(conn: Connection, optimizee: Optimizee) -> None:
+    """The worker's life: set up, then evaluate what the coordinator sends until told to stop."""
     conn.send(("started", None))  # the worker got past interpreter start-up (see _await_ready)
     try:
         optimizee.setup()
