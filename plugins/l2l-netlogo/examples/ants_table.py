@@ -81,9 +81,15 @@ def main() -> None:
             curve_rows.append((g, int(evaluations[g]), cand))
     curve = score_params(optimizee, curve_params, seeds, [FRESH], executor())
 
-    wall = (rec.ended or rec.started) - rec.started
-    print(f"Run {rec.id} '{rec.name}' ({rec.status}): {rec.generations} generations, "
-          f"{rec.evaluations} colony simulations, {wall / 60:.0f} min wall time.\n")
+    wall = (f"{(rec.ended - rec.started) / 60:.0f} min wall time" if rec.ended is not None
+            else "wall time not recorded (its process ended without closing the run)")
+    ants = rec.config["optimizee"]
+    setting = ", ".join(f"{k} {ants[k]}" for k in ("n_ants", "world_size", "ticks") if k in ants)
+    exp = rec.config.get("experiment", {})
+    print(f"Run {rec.id} '{rec.name}' ({rec.status}; {setting}; {rec.config['optimizer']['name']} "
+          f"population {rec.config['optimizer'].get('population')}, repeats "
+          f"{exp.get('repeats', 1)}, reevaluate {exp.get('reevaluate', 0)}): {rec.generations} "
+          f"generations, {rec.evaluations} colony simulations, {wall}.\n")
     print(f"| controller | food, mean ± SE over {args.worlds} fresh worlds | training score |")
     print("|---|---|---|")
     t = best.training
@@ -98,11 +104,18 @@ def main() -> None:
           f"{args.worlds} fresh worlds.\n")
     print("| generation | evaluations | training mean (n) | fresh worlds, mean ± SE |")
     print("|---|---|---|---|")
+    hand_mean = hand.scores[FRESH].mean[0]
+    crossed = None
     for (g, n, cand), per in zip(curve_rows, curve):
         vals = [e.fitness[0] for e in per[FRESH] if e.ok]
         fm, fse = mean_se(vals)
+        if crossed is None and fm >= hand_mean:
+            crossed = n
         print(f"| {g} | {n} | {fmt_mean_se(cand.mean[0], cand.se[0])} ({cand.count}) | "
               f"{fmt_mean_se(fm, fse)} |")
+    print(f"\nThe best so far reaches the hand-wired controller's mean ({hand_mean:.1f}) on fresh "
+          f"worlds " + (f"after {crossed} evaluations." if crossed is not None else
+                        f"at none of these points (not within {rec.evaluations} evaluations)."))
     if machine is not None:
         print("\n" + "\n".join(machine.finish().markdown()))  # type: ignore[attr-defined]
     else:
