@@ -3,12 +3,14 @@ networks, on the same fresh worlds, and its learning curve.
 
     l2l run plugins/l2l-netlogo/examples/ants-ga.toml --store ants.db
     python plugins/l2l-netlogo/examples/ants_table.py ants.db [--run ants-ga] [--worlds 16]
+        [--fewer-ants 1,2]
 
 Prints markdown: what ``l2l validate`` stores for the run's best (training mean, fresh worlds,
 the hand-wired baseline, all on the same ``--worlds`` seeds), ``--random`` random networks
 (one fresh world each, the same seeds), and the best so far at ``--points`` generations scored
-on the same fresh worlds (mean ± SE against evaluations), with the command, the run's wall
-time and the machine (``bench/machine.py`` when run from a clone).
+on the same fresh worlds (mean ± SE against evaluations), optionally the best and the
+hand-wired controller with fewer ants, with the run's setting, its wall time and the machine
+(``bench/machine.py`` when run from a clone).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ def main() -> None:
     parser.add_argument("--random", type=int, default=16, help="random networks")
     parser.add_argument("--points", type=int, default=8, help="points of the learning curve")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fewer-ants", default="",
+                        help="comma-separated ant counts: the best and the hand-wired controller "
+                             "again with that many ants, in the same fresh worlds")
     args = parser.parse_args()
     machine, note = machine_line(["numpy", "l2l-core", "l2l-netlogo"])
     store = Store(args.store)
@@ -116,6 +121,21 @@ def main() -> None:
     print(f"\nThe best so far reaches the hand-wired controller's mean ({hand_mean:.1f}) on fresh "
           f"worlds " + (f"after {crossed} evaluations." if crossed is not None else
                         f"at none of these points (not within {rec.evaluations} evaluations)."))
+    counts = [int(n) for n in args.fewer_ants.split(",") if n.strip()]
+    if counts:
+        print("\nThe same two controllers with fewer ants, in the same fresh worlds.\n")
+        print("| ants | optimized | per ant | hand-wired | per ant |")
+        print("|---|---|---|---|---|")
+        best_params = store.candidate(rec.id, best.generation, best.index).params
+        for n in counts:
+            fewer = build_part(plugins, "optimizees", {**rec.config["optimizee"], "n_ants": n})
+            per = score_params(fewer, [best_params, optimizee.baselines()["hand-wired"]],
+                               seeds, [FRESH], executor())
+            cells = []
+            for scored in per:
+                fm, fse = mean_se([e.fitness[0] for e in scored[FRESH] if e.ok])
+                cells += [fmt_mean_se(fm, fse), f"{fm / n:.1f}"]
+            print(f"| {n} | " + " | ".join(cells) + " |")
     if machine is not None:
         print("\n" + "\n".join(machine.finish().markdown()))  # type: ignore[attr-defined]
     else:
