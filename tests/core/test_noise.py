@@ -391,3 +391,17 @@ def test_cli_run_validate_show_and_bad_input(tmp_path, capsys):
     assert "best new candidate (mean ± SE)" in shown
     assert main(["validate", "1", "--store", db, "--repeats", "0"]) == 2
     assert "repeats and top must be at least 1" in capsys.readouterr().err
+
+
+def test_the_report_shows_the_stored_held_out_scores(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="l2l report needs matplotlib (l2l-core[report])")
+    from l2l.cli import main
+
+    config = tmp_path / "noisy.toml"
+    config.write_text(CLI)
+    db = str(tmp_path / "cli.db")
+    assert main(["run", str(config), "--store", db, "--validate", "3"]) == 0
+    assert main(["report", "1", "--store", db, "-o", str(tmp_path / "r")]) == 0
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "Held-out scores" in page and "Round 1" in page and "3 fresh seeds per score" in page
+    assert "noise-free" in page and "the function value without noise" in page

@@ -53,3 +53,29 @@ def test_meta_validation_scores_inner_runs_on_the_test_images_beside_the_default
         assert set(c.scores) == {"fresh", "validation", "test"} and c.scores["test"].count == 2
         # the outer fitness of a fresh inner run is its validation accuracy
         assert c.scores["fresh"].mean == c.scores["validation"].mean
+
+
+def test_cli_run_with_validate_prints_validation_and_test_accuracy_and_show_repeats_them(
+        tiny_reservoir, tmp_path, capsys):
+    from l2l.cli import main
+
+    keys = "\n".join(f"{k} = {v!r}" for k, v in tiny_reservoir.items())
+    config = tmp_path / "digits.toml"
+    config.write_text(f'[experiment]\nname = "digits"\nseed = 1\ngenerations = 1\n'
+                      f'[optimizee]\nname = "nest-reservoir"\n{keys}\n'
+                      f'[optimizer]\nname = "enkf"\npopulation = 20\ngamma = 0.1\n'
+                      f'[executor]\nname = "serial"\n')
+    db = str(tmp_path / "digits.db")
+    assert main(["run", str(config), "--store", db, "--validate", "1"]) == 0
+    out = capsys.readouterr().out
+    n = tiny_reservoir
+    assert f"validation: accuracy and mse on the {n['n_validation']} validation images" in out
+    assert f"test: accuracy and mse on the {n['n_test']} test images" in out
+    lines = [line.split() for line in out.splitlines()]
+    scored = {w[0]: w for w in lines if w and w[0] in ("validation", "test") and "accuracy" in w}
+    assert set(scored) == {"validation", "test"}
+    assert main(["show", "digits", "--store", db]) == 0
+    shown = capsys.readouterr().out
+    assert "validation round 1" in shown and "test images" in shown
+    assert [w for w in (line.split() for line in shown.splitlines())
+            if w and w[0] == "test" and "accuracy" in w] == [scored["test"]]

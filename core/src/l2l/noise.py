@@ -159,10 +159,16 @@ class Candidate:
 
 
 def fmt_mean_se(mean: float, se: float) -> str:
-    """``1.23 ± 0.04``; the SE is left out when undefined (a single score)."""
+    """``1.23 ± 0.04``: the SE to two significant digits and the mean to the same decimal
+    place; the SE is left out when undefined (a single score)."""
     if math.isnan(mean):
         return "-"
-    return f"{mean:.6g}" if math.isnan(se) else f"{mean:.6g} ± {se:.2g}"
+    if math.isnan(se):
+        return f"{mean:.6g}"
+    if not math.isfinite(mean) or not math.isfinite(se) or se <= 0:
+        return f"{mean:.6g} ± {se:.2g}"
+    places = max(0, 1 - math.floor(math.log10(se)))
+    return f"{mean:.{places}f} ± {se:.{places}f}"
 
 
 def summarize(rows: Sequence[Individual], objectives: Objectives) -> Candidate:

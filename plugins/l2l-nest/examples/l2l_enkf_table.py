@@ -2,7 +2,7 @@
 the outer GA learned, at equal inner budget, on the test images, over fresh inner seeds.
 
     l2l run plugins/l2l-nest/examples/l2l-enkf.toml --store l2l.db
-    python plugins/l2l-nest/examples/l2l_enkf_table.py l2l.db [--seeds 8]
+    python plugins/l2l-nest/examples/l2l_enkf_table.py l2l.db [--seeds 10]
 
 ``l2l validate`` (stored in the run's store) runs, for the run's best hyper-parameters and for
 the defaults (the meta optimizee's baseline), one inner run per fresh seed — the same seeds for
@@ -19,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from l2l import Store, build
+from l2l import Store, build, get_plugins
+from l2l.config import build_part
 from l2l.validation import FRESH, load_rounds, paired_difference, validate_run
 
 
@@ -44,7 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store")
     parser.add_argument("--run", default="l2l-enkf-digits")
-    parser.add_argument("--seeds", type=int, default=8, help="fresh inner seeds (at least 5)")
+    parser.add_argument("--seeds", type=int, default=10, help="fresh inner seeds (at least 5)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     m = machine(["numpy", "l2l-core", "l2l-nest", "nest-simulator"])
@@ -73,15 +74,26 @@ def main() -> None:
           f"{vr.round}: {args.seeds} fresh inner seeds"
           + (f", {validate_wall / 60:.0f} min." if not rounds else "."))
     print()
-    print("| inner EnKF | hyper-parameters | validation accuracy | test accuracy |")
-    print("|---|---|---|---|")
-    params = ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
-                       for k, v in cand.params.items())
+    print("| inner EnKF | hyper-parameters | inner evaluations | validation accuracy | "
+          "test accuracy |")
+    print("|---|---|---|---|---|")
+    meta = build_part(get_plugins(), "optimizees", rec.config["optimizee"])
+
+    def text(params: dict) -> str:
+        return ", ".join(f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+                         for k, v in params.items())
+
+    def inner_evaluations(params: dict) -> int:
+        population = int(params.get("optimizer.population",
+                                    meta.defaults().get("optimizer.population", 1)))
+        return population * meta.inner_generations(population)
+
     base = vr.candidates[-1]
     assert base is defaults
-    for label, c, text in (("defaults", defaults, "as configured (see below)"),
-                           ("learned (outer GA's best)", learned, params)):
-        print(f"| {label} | {text} | {pct(c.scores['validation'].mean[0], c.scores['validation'].se[0])} | "
+    for label, c, p in (("defaults", defaults, meta.defaults()),
+                        ("learned (outer GA's best)", learned, cand.params)):
+        print(f"| {label} | {text(p)} | {inner_evaluations(p)} | "
+              f"{pct(c.scores['validation'].mean[0], c.scores['validation'].se[0])} | "
               f"{pct(c.scores['test'].mean[0], c.scores['test'].se[0])} |")
     print()
     for score in ("test", "validation"):

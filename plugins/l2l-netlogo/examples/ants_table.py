@@ -3,12 +3,14 @@ networks, on the same fresh worlds, and its learning curve.
 
     l2l run plugins/l2l-netlogo/examples/ants-ga.toml --store ants.db
     python plugins/l2l-netlogo/examples/ants_table.py ants.db [--run ants-ga] [--worlds 16]
+        [--fewer-ants 1,2]
 
 Prints markdown: what ``l2l validate`` stores for the run's best (training mean, fresh worlds,
 the hand-wired baseline, all on the same ``--worlds`` seeds), ``--random`` random networks
 (one fresh world each, the same seeds), and the best so far at ``--points`` generations scored
-on the same fresh worlds (mean ± SE against evaluations), with the command, the run's wall
-time and the machine (``bench/machine.py`` when run from a clone).
+on the same fresh worlds (mean ± SE against evaluations), optionally the best and the
+hand-wired controller with fewer ants, with the run's setting, its wall time and the machine
+(``bench/machine.py`` when run from a clone).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ def main() -> None:
     parser.add_argument("--random", type=int, default=16, help="random networks")
     parser.add_argument("--points", type=int, default=8, help="points of the learning curve")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fewer-ants", default="",
+                        help="comma-separated ant counts: the best and the hand-wired controller "
+                             "again with that many ants, in the same fresh worlds")
     args = parser.parse_args()
     machine, note = machine_line(["numpy", "l2l-core", "l2l-netlogo"])
     store = Store(args.store)
@@ -81,9 +86,15 @@ def main() -> None:
             curve_rows.append((g, int(evaluations[g]), cand))
     curve = score_params(optimizee, curve_params, seeds, [FRESH], executor())
 
-    wall = (rec.ended or rec.started) - rec.started
-    print(f"Run {rec.id} '{rec.name}' ({rec.status}): {rec.generations} generations, "
-          f"{rec.evaluations} colony simulations, {wall / 60:.0f} min wall time.\n")
+    wall = (f"{(rec.ended - rec.started) / 60:.0f} min wall time" if rec.ended is not None
+            else "wall time not recorded (its process ended without closing the run)")
+    ants = rec.config["optimizee"]
+    setting = ", ".join(f"{k} {ants[k]}" for k in ("n_ants", "world_size", "ticks") if k in ants)
+    exp = rec.config.get("experiment", {})
+    print(f"Run {rec.id} '{rec.name}' ({rec.status}; {setting}; {rec.config['optimizer']['name']} "
+          f"population {rec.config['optimizer'].get('population')}, repeats "
+          f"{exp.get('repeats', 1)}, reevaluate {exp.get('reevaluate', 0)}): {rec.generations} "
+          f"generations, {rec.evaluations} colony simulations, {wall}.\n")
     print(f"| controller | food, mean ± SE over {args.worlds} fresh worlds | training score |")
     print("|---|---|---|")
     t = best.training
@@ -98,11 +109,33 @@ def main() -> None:
           f"{args.worlds} fresh worlds.\n")
     print("| generation | evaluations | training mean (n) | fresh worlds, mean ± SE |")
     print("|---|---|---|---|")
+    hand_mean = hand.scores[FRESH].mean[0]
+    crossed = None
     for (g, n, cand), per in zip(curve_rows, curve):
         vals = [e.fitness[0] for e in per[FRESH] if e.ok]
         fm, fse = mean_se(vals)
+        if crossed is None and fm >= hand_mean:
+            crossed = n
         print(f"| {g} | {n} | {fmt_mean_se(cand.mean[0], cand.se[0])} ({cand.count}) | "
               f"{fmt_mean_se(fm, fse)} |")
+    print(f"\nThe best so far reaches the hand-wired controller's mean ({hand_mean:.1f}) on fresh "
+          f"worlds " + (f"after {crossed} evaluations." if crossed is not None else
+                        f"at none of these points (not within {rec.evaluations} evaluations)."))
+    counts = [int(n) for n in args.fewer_ants.split(",") if n.strip()]
+    if counts:
+        print("\nThe same two controllers with fewer ants, in the same fresh worlds.\n")
+        print("| ants | optimized | per ant | hand-wired | per ant |")
+        print("|---|---|---|---|---|")
+        best_params = store.candidate(rec.id, best.generation, best.index).params
+        for n in counts:
+            fewer = build_part(plugins, "optimizees", {**rec.config["optimizee"], "n_ants": n})
+            per = score_params(fewer, [best_params, optimizee.baselines()["hand-wired"]],
+                               seeds, [FRESH], executor())
+            cells = []
+            for scored in per:
+                fm, fse = mean_se([e.fitness[0] for e in scored[FRESH] if e.ok])
+                cells += [fmt_mean_se(fm, fse), f"{fm / n:.1f}"]
+            print(f"| {n} | " + " | ".join(cells) + " |")
     if machine is not None:
         print("\n" + "\n".join(machine.finish().markdown()))  # type: ignore[attr-defined]
     else:
