@@ -28,6 +28,7 @@ since the last commit; ``l2l resume`` re-submits the checkpoint's in-flight cand
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
@@ -129,8 +130,8 @@ class AsyncLoop:
                         in_flight=[], commits=0, busy=0.0, wall=0.0)
         self.width = int(loop["width"])
         self.budget = int(exp.stop.max_evaluations)  # type: ignore[arg-type]
-        if self.replay is not None:
-            self.budget = min(self.budget, len(self.replay))
+        #: the number of completions to tell (a replay: those of its record)
+        self.limit = self.budget if self.replay is None else min(self.budget, len(self.replay))
         self.flights: dict[int, _Flight] = {}
         self.ready: list[tuple[_Flight, Evaluation, float]] = []
         self.buffer: list[tuple[Individual, Completion]] = []
@@ -199,7 +200,7 @@ class AsyncLoop:
     def _loop(self, started: float) -> str:
         loop = self.loop
         self._fill()
-        while self.flights or self.ready:
+        while (self.flights or self.ready) and loop["evaluations"] < self.limit:
             item = self._next()
             if item is None:
                 self._collect()
@@ -210,9 +211,8 @@ class AsyncLoop:
             self._fill()
             if self._commit_due():
                 self._commit()
-            if self.replay is not None and loop["evaluations"] >= len(self.replay):
-                break
-        return "finished"
+        return "finished" if loop["evaluations"] >= self.budget or not (self.flights or self.ready) \
+            else "stopped"
 
     def _tell(self, flight: _Flight, ev: Evaluation, finished: float) -> None:
         loop, exp = self.loop, self.exp
@@ -325,3 +325,48 @@ def async_stats(store: Store, run_id: int) -> AsyncStats | None:
 def completion_order(store: Store, run_id: int) -> list[int]:
     """The ask numbers of a run's committed evaluations in the order they were told."""
     return [c.ask for c in store.completions(run_id)]
+
+
+def replay(store: Store, ref: str | int, *, executor: Any = None, plugins: Any = None,
+           progress: Any = None) -> tuple[Any, list[str]]:
+    """Re-run async run ``ref`` as a new run in ``store``, telling the optimizer the results
+    in the recorded completion order (the evaluations are computed again, on ``executor`` or
+    the run's own). Returns the new run's :class:`~l2l.experiment.RunResult` and the
+    differences from the record (empty: every committed evaluation's parameters, seed,
+    status and fitness, and the optimizer state of the last commit, are identical)."""
+    from . import serialize
+    from .experiment import Experiment
+
+    record = store.run(ref)
+    order = completion_order(store, record.id)
+    if record.config.get("experiment", {}).get("mode") != "async" or not order:
+        raise ConfigError(f"run {record.id} is not an async run with committed evaluations; "
+                          "replay re-runs async runs (a generational run is reproduced by "
+                          "running its config again with its seed)")
+    exp = Experiment.resume(store, record.id, executor=executor, plugins=plugins, progress=progress)
+    exp.run_id, exp.replay = None, order
+    exp.name = f"{record.name}-replay-of-{record.id}"
+    result = exp.run()
+    assert exp.run_id is not None
+    differences: list[str] = []
+    mine = {(i.generation, i.index): i for i in store.individuals(exp.run_id)}
+    for ind in store.individuals(record.id):
+        other = mine.get((ind.generation, ind.index))
+        where = f"evaluation ({ind.generation}, {ind.index})"
+        if other is None:
+            differences.append(f"{where} is missing from the replay")
+            continue
+        for what, a, b in (("seed", ind.seed, other.seed),
+                           ("parameters", serialize.dumps(ind.params), serialize.dumps(other.params)),
+                           ("status", ind.evaluation.status, other.evaluation.status),
+                           ("fitness", json.dumps(list(ind.evaluation.fitness)),
+                            json.dumps(list(other.evaluation.fitness)))):
+            if a != b:
+                differences.append(f"{where}: {what} {b!r} instead of {a!r}")
+    if completion_order(store, exp.run_id) != order:
+        differences.append("the completion order differs")
+    ours, theirs = store.last_checkpoint(exp.run_id), store.last_checkpoint(record.id)
+    if ours is None or theirs is None or \
+            serialize.dumps(ours[1]["optimizer"]) != serialize.dumps(theirs[1]["optimizer"]):
+        differences.append("the optimizer state after the last completion differs")
+    return result, differences
