@@ -13,8 +13,8 @@ killed run loses at most the generation in flight. An asynchronous run (``mode =
 commits every few completions instead: the evaluations completed since the last commit,
 their ``completions`` rows (the order in which they were told to the optimizer, when each was
 submitted and when it finished) and the checkpoint (optimizer state, the loop's state with
-the candidates still in flight), in one transaction; its checkpoints are numbered by commit. Values are JSON (arrays through
-:mod:`l2l.serialize`); nothing is pickled.
+the candidates still in flight), in one transaction; its checkpoints are numbered by commit.
+Values are JSON (arrays through :mod:`l2l.serialize`); nothing is pickled.
 
 The file carries a marker (SQLite's ``application_id``) and a schema version (``user_version``):
 a file that is not an l2l store is refused before anything is written to it, and stores written

@@ -77,6 +77,7 @@ class AsyncChains(VectorOptimizer):
     steps: np.ndarray
     asked: int
     chain_k: np.ndarray
+    population: int
     #: the attribute holding the temperature scale, set from the chains' first losses
     scale_attribute: ClassVar[str] = "t_start"
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..evaluation import Evaluation
-from ..optimizer import Problem, VectorOptimizer
+from ..optimizer import Problem
 from .annealing import AsyncChains, adapt_steps, initial_temperature, metropolis
 from .utils import from_unit, positive_int, to_unit
 
@@ -82,7 +82,8 @@ class ParallelTempering(AsyncChains):
         before that is known)."""
         assert self.t_hot is not None or hot is not None, \
             "the hottest temperature is set by the first tell()"
-        n, hot = int(self.population), float(self.t_hot if self.t_hot is not None else hot)
+        n = int(self.population)
+        hot = float(self.t_hot) if self.t_hot is not None else float(hot)  # type: ignore[arg-type]
         low = hot * float(self.t_ratio)
         ladder = low * (hot / low) ** (np.arange(n - 1) / max(n - 2, 1))
         return np.concatenate([[0.0], ladder])
@@ -98,7 +99,8 @@ class ParallelTempering(AsyncChains):
         temps = self.temperatures(scale)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             e = self.current_losses
-            prob = float(np.nan_to_num(np.exp(np.minimum(0.0, (1 / temps[i] - 1 / temps[j]) * (e[i] - e[j])))))
+            gain = (1 / temps[i] - 1 / temps[j]) * (e[i] - e[j])
+            prob = float(np.nan_to_num(np.exp(np.minimum(0.0, gain))))
         if self.rng.uniform() < prob:
             self.current[[i, j]] = self.current[[j, i]]
             self.current_losses[[i, j]] = self.current_losses[[j, i]]
