@@ -135,6 +135,7 @@ class AsyncLoop:
         self.flights: dict[int, _Flight] = {}
         self.ready: list[tuple[_Flight, Evaluation, float]] = []
         self.buffer: list[tuple[Individual, Completion]] = []
+        self._best_at = loop.get("best_at")
 
     # -- submission ------------------------------------------------------------------------
     def _submit(self, flight: _Flight) -> None:
@@ -271,7 +272,9 @@ class AsyncLoop:
         self.buffer = []
         self.last_commit = time.monotonic()
         self.info.generation = number
-        self.info.best = exp._best(loop)
+        if loop["best_at"] != self._best_at:  # the summary is a query: only when it changed
+            self._best_at = loop["best_at"]
+            self.info.best = exp._best(loop)
         exp.plugins.hook.l2l_generation_done(run=self.info, generation=number,
                                              individuals=individuals)
 
