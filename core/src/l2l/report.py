@@ -16,12 +16,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .asynchronous import AsyncStats
 from .errors import ConfigError
 from .evaluation import Individual
 from .noise import Candidate
 from .plugins import Plugins, get_plugins
 from .space import Categorical, Parameter, Space
-from .asynchronous import AsyncStats
 from .store import RunRecord, Store
 from .validation import ValidationRound
 
