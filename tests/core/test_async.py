@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ import time
 import pytest
 
 from executor_checks import assert_async_trouble
-from fault_harness import committed
+from fault_harness import committed, evaluation_rows, l2l
 
 from l2l import ConfigError, Experiment, Store, build
 from l2l.asynchronous import AsyncSettings, async_seed, async_stats, replay
@@ -137,17 +136,8 @@ def write(tmp_path, executor, evaluations=60, cost=0.02):
     return path
 
 
-def l2l(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "l2l", *args], capture_output=True, text=True, **kw)
-
-
 def rows(db, run_id):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("SELECT generation, idx, seed, params, fitness, status FROM evaluations"
-                           " WHERE run_id = ? ORDER BY generation, idx", (run_id,)).fetchall()
-    finally:
-        con.close()
+    return evaluation_rows(db, run_id, "generation, idx, seed, params, fitness, status")
 
 
 def kill_mid_run(config, store, at_least):
