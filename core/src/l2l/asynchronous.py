@@ -18,8 +18,9 @@ complete in ask order). Each run records its completion order (``completions`` i
 store); :func:`replay` re-runs it telling results in exactly that order and reproduces
 every candidate, seed and fitness bit for bit (for a deterministic optimizee).
 
-Commits: every ``commit_every`` completions (or, with ``commit_seconds``, at the first
-completion that many seconds after the last commit) the completed evaluations, their
+Commits: every ``commit_every`` completions (completions that arrive together are committed
+together; with ``commit_seconds``, also at the first completion that many seconds after the
+last commit) the completed evaluations, their
 completion records and a checkpoint (optimizer state, loop state, the candidates in flight)
 are written in one transaction. A ``kill -9`` loses the evaluations in flight and those told
 since the last commit; ``l2l resume`` re-submits the checkpoint's in-flight candidates
@@ -55,7 +56,8 @@ def async_seed(seed: int, ask: int) -> int:
 @dataclass(frozen=True)
 class AsyncSettings:
     """``in_flight``: evaluations kept running (None: the executor's workers);
-    ``commit_every``: completions per store commit; ``commit_seconds``: also commit at the
+    ``commit_every``: completions per store commit (those that arrive together are
+    committed together); ``commit_seconds``: also commit at the
     first completion this many seconds after the last commit (None: only by count)."""
 
     in_flight: int | None = None
@@ -250,10 +252,14 @@ class AsyncLoop:
                     or (s.max_seconds is not None and time.monotonic() - started >= s.max_seconds))
 
     def _commit_due(self) -> bool:
-        st = self.settings
-        return bool(len(self.buffer) >= st.commit_every
-                    or (self.buffer and st.commit_seconds is not None
-                        and time.monotonic() - self.last_commit >= st.commit_seconds))
+        """``commit_every`` completions told (completions that arrived together are told
+        first and committed together, up to ``in_flight`` of them: a coordinator that falls
+        behind commits less often), or ``commit_seconds`` since the last commit."""
+        st, n = self.settings, len(self.buffer)
+        if n >= st.commit_every and (not self.ready or n >= max(st.commit_every, self.width)):
+            return True
+        return bool(n and st.commit_seconds is not None
+                    and time.monotonic() - self.last_commit >= st.commit_seconds)
 
     def _commit(self) -> None:
         exp, loop = self.exp, self.loop
