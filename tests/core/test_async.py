@@ -206,3 +206,26 @@ def test_run_show_and_progress_state_the_async_facts(tmp_path):
     show = l2l("show", "1", "--store", store)
     assert show.returncode == 0
     assert "async: 24 evaluations" in show.stdout and "worker utilisation" in show.stdout
+
+
+def test_a_store_of_schema_3_reads_and_upgrades(tmp_path):
+    """Stores written before the completions table existed: read as they are, upgraded to
+    schema 4 when opened for writing, and an async run can then be added to them."""
+    import sqlite3
+
+    db = str(tmp_path / "v3.db")
+    Experiment(build("optimizee", "function", function="sphere", dimension=2),
+               build("optimizer", "ga", population=4), store=db, generations=2).run()
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE completions")
+    con.execute("PRAGMA user_version = 3")
+    con.commit()
+    con.close()
+    with Store(db, readonly=True) as store:
+        assert store.completions(1) == [] and async_stats(store, 1) is None
+    assert l2l("show", "1", "--store", db).returncode == 0
+    exp = experiment("random", None, db, evaluations=5)
+    assert exp.run().evaluations == 5
+    with Store(db, readonly=True) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert len(store.completions(2)) == 5
