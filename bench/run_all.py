@@ -36,6 +36,7 @@ BENCHES: dict[str, tuple[tuple[str, str], ...]] = {
     "tvb": (("l2l_tvb", "plugins/l2l-tvb"),),
     "netlogo": (("l2l_netlogo", "plugins/l2l-netlogo"),),
     "optimizers": (("l2l", "core"),),
+    "async": (("l2l", "core"),),
 }
 #: seconds a bench may take (quick, full)
 LIMITS = {"quick": 420, "full": 5400}

@@ -161,8 +161,19 @@ class _Fragile(_Drifting):
             raise ValueError("no successful evaluation")
 
 
+class _AsyncForgetful(RandomSearch):
+    """Async mode with a counter that is not part of its state."""
+
+    asynchronous = True
+
+    def ask_vector(self):  # type: ignore[no-untyped-def]
+        self.n = getattr(self, "n", 0) + 1
+        return 0, self.space.lower + (self.space.upper - self.space.lower) * (self.n % 7) / 7
+
+
 @pytest.mark.parametrize("cls,rule", [(_Drifting, "resume-bit-identical"),
-                                      (_Unseeded, "deterministic"), (_Fragile, "failure-tolerant")])
+                                      (_Unseeded, "deterministic"), (_Fragile, "failure-tolerant"),
+                                      (_AsyncForgetful, "async-resume-bit-identical")])
 def test_checker_catches_broken_optimizers(cls: type, rule: str) -> None:
     with pytest.raises(AssertionError, match=rule):
         check_optimizer(cls)

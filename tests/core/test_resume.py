@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
-from fault_harness import committed
+from fault_harness import committed, evaluation_rows, l2l
 
 from l2l import Experiment, Store, build
 
@@ -41,17 +40,7 @@ def write(tmp_path, executor="serial", cost=0.02):
     return path
 
 
-def l2l(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "l2l", *args], capture_output=True, text=True, **kw)
-
-
-def rows(db, run_id):
-    con = sqlite3.connect(db)
-    try:
-        return con.execute("SELECT generation, idx, params, fitness, status FROM evaluations"
-                           " WHERE run_id = ? ORDER BY generation, idx", (run_id,)).fetchall()
-    finally:
-        con.close()
+rows = evaluation_rows
 
 
 @pytest.mark.parametrize("executor", ["serial", "process"])

@@ -59,6 +59,11 @@ def test_every_fault_is_a_failed_evaluation_with_its_reason(harness, executor, m
     faults = [f for f in EXPECTED if executor != "serial" or f not in FATAL_IN_PROCESS]
     res = harness.run(executor, mode, json.dumps(EXECUTORS[executor]), json.dumps(faults),
                       script=DRIVER, timeout=240)
+    assert_outcomes(res, faults)
+
+
+def assert_outcomes(res, faults: list[str]) -> None:
+    """Each fault failed with its reason, the three good evaluations after them succeeded."""
     assert res.returncode == 0, res.stderr[-3000:]
     outcomes = json.loads(res.stdout.strip().splitlines()[-1])
     for fault, (status, error, _) in zip(faults, outcomes):
@@ -66,3 +71,30 @@ def test_every_fault_is_a_failed_evaluation_with_its_reason(harness, executor, m
     for x, (status, error, fitness) in zip([0.5, 0.7, 0.9], outcomes[len(faults):]):
         assert status == "ok" and fitness == pytest.approx([(x - 0.7) ** 2]), error
     assert "Traceback" not in res.stderr, res.stderr[-3000:]
+
+
+ASYNC_DRIVER = """
+import json, sys
+from l2l import Experiment, build
+from l2l.experiment import Stop
+from l2l_probe import FAULTS, Probe
+
+executor, keys, faults = sys.argv[1], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+xs = [FAULTS.index(f) / 100 for f in faults] + [0.5, 0.7, 0.9]
+exp = Experiment(Probe(fault="by-x"), build("optimizer", "gs", values={"x": xs}),
+                 build("executor", executor, **keys), seed=1,
+                 stop=Stop(max_evaluations=len(xs)), mode="async")
+result = exp.run()
+width = exp.store.last_checkpoint(result.run_id)[1]["loop"]["width"]
+out = {i.generation * width + i.index: i.evaluation for i in exp.store.individuals(result.run_id)}
+print(json.dumps([[out[i].status, out[i].error, list(out[i].fitness)] for i in range(len(xs))]))
+"""
+
+
+@pytest.mark.parametrize("executor", ["process", "mpi", "dask"])
+def test_every_fault_is_a_failed_evaluation_in_async_mode(harness, executor):
+    """The same matrix through the async loop (one-task submissions, completion order)."""
+    faults = list(EXPECTED)
+    res = harness.run(executor, "async", json.dumps(EXECUTORS[executor]), json.dumps(faults),
+                      script=ASYNC_DRIVER, timeout=240)
+    assert_outcomes(res, faults)

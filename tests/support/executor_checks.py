@@ -68,3 +68,22 @@ def assert_submit_keeps_task_order(executor) -> None:
     first, second, third = chunk.result(timeout=30)
     assert first.fitness == pytest.approx((0.04,)) and third.fitness == pytest.approx((0.04,))
     assert second.error.startswith("ValueError")
+
+
+def assert_async_trouble(executor) -> None:
+    """An async run (grid over TROUBLE_XS, in ask order) records the crash, the hang, the
+    raise and the NaN as failed evaluations with their reasons, and the others as successes."""
+    from core_parts import Trouble
+
+    from l2l.experiment import Stop
+
+    exp = Experiment(Trouble(crash_below=0.1, hang_below=0.2, raise_below=0.3, nan_below=0.4),
+                     build("optimizer", "gs", values={"x": TROUBLE_XS}), executor, seed=1,
+                     stop=Stop(max_evaluations=len(TROUBLE_XS)), mode="async")
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == len(TROUBLE_XS)
+    width = exp.store.last_checkpoint(result.run_id)[1]["loop"]["width"]
+    out = {i.generation * width + i.index: i.evaluation for i in exp.store.individuals(result.run_id)}
+    assert_trouble_outcomes(out)
+    order = [c.ask for c in exp.store.completions(result.run_id)]
+    assert sorted(order) == list(range(len(TROUBLE_XS)))

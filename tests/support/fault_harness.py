@@ -204,3 +204,20 @@ def status(store: Path, run: int = 1) -> tuple[str, str | None]:
         return con.execute("SELECT status, error FROM runs WHERE id = ?", (run,)).fetchone()
     finally:
         con.close()
+
+
+def l2l(*args: object, **kw) -> subprocess.CompletedProcess:
+    """``python -m l2l ARGS`` with its output captured as text."""
+    return subprocess.run([sys.executable, "-m", "l2l", *map(str, args)], capture_output=True,
+                          text=True, **kw)
+
+
+def evaluation_rows(db: str, run_id: int,
+                    columns: str = "generation, idx, params, fitness, status") -> list[tuple]:
+    """The ``columns`` of a run's evaluations, in (generation, idx) order."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(f"SELECT {columns} FROM evaluations WHERE run_id = ?"
+                           " ORDER BY generation, idx", (run_id,)).fetchall()
+    finally:
+        con.close()

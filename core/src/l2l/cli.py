@@ -115,8 +115,15 @@ def _run_and_report(exp: Any, args: argparse.Namespace) -> int:
     finally:
         if sentinel is not None:
             sentinel.done()
-    print(f"run {result.run_id} {result.status}: {result.generations} generations, "
-          f"{result.evaluations} evaluations in {args.store}")
+    if getattr(exp, "mode", None) == "async":
+        from .asynchronous import async_stats
+
+        stats = async_stats(exp.store, result.run_id)
+        print(f"run {result.run_id} {result.status}: {result.evaluations} evaluations (async) "
+              f"in {args.store}" + ("" if stats is None else f"\n{stats.text()}"))
+    else:
+        print(f"run {result.run_id} {result.status}: {result.generations} generations, "
+              f"{result.evaluations} evaluations in {args.store}")
     _print_best(result.best_candidate, exp.optimizee.objectives().names)
     if getattr(args, "validate", None) and result.best is not None:
         from .validation import validate_run
@@ -317,6 +324,12 @@ def cmd_show(args: argparse.Namespace) -> int:
     print("versions: " + ", ".join(f"{k} {v}" for k, v in rec.versions.items()))
     if rec.error:
         print(f"error: {rec.error}")
+    from .asynchronous import async_stats
+
+    timing = async_stats(store, rec.id)
+    if timing is not None:
+        print(timing.text() + "; each 'generation' below is a block of "
+              f"{timing.slots} consecutive asks")
     stats = {s["generation"]: s for s in store.generation_stats(rec.id)}
     per_gen = store.best_per_generation(rec.id)
     rows: list[list[str]] = []
@@ -330,6 +343,23 @@ def cmd_show(args: argparse.Namespace) -> int:
                             "best new candidate (mean ± SE)", "its parameters"]))
     _print_best(store.best_candidate(rec.id), rec.objectives.names, 16, "overall best")
     _print_validations(store, rec.id)
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .asynchronous import replay
+
+    store = _store(args, readonly=False)
+    record = store.run(args.run)
+    executor = _executor_override(args, record.config)
+    result, differences = replay(store, record.id, executor=executor)
+    if differences:
+        print(f"replay of run {record.id} as run {result.run_id} differs from the record "
+              f"({len(differences)} differences); first: {differences[0]}", file=sys.stderr)
+        return 1
+    print(f"replay of run {record.id} as run {result.run_id}: {result.evaluations} evaluations "
+          f"told in the recorded order, identical to the record (parameters, seeds, fitness, "
+          f"optimizer state)")
     return 0
 
 
@@ -459,6 +489,13 @@ def make_parser() -> argparse.ArgumentParser:
                        help=f"the plugin that provides the run's {part}, when several register "
                             "its name (runs record it; older runs may need it)")
     s.set_defaults(func=cmd_resume)
+
+    s = sub.add_parser("replay", help="re-run an async run in its recorded completion order")
+    s.add_argument("run", help="run id or name")
+    store_arg(s)
+    s.add_argument("--executor", help="executor name (default: the run's)")
+    s.add_argument("--workers", type=int, help="number of workers")
+    s.set_defaults(func=cmd_replay)
 
     s = sub.add_parser("runs", help="list runs")
     store_arg(s)

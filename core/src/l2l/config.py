@@ -2,7 +2,9 @@
 
 Tables: ``[experiment]`` (name, seed, generations, stop criteria ``target``,
 ``max_evaluations``, ``patience``, ``max_seconds``, and noise handling ``repeats``,
-``aggregate``, ``reevaluate``: see :class:`l2l.noise.Noise`), ``[optimizee]``, ``[optimizer]`` and
+``aggregate``, ``reevaluate``: see :class:`l2l.noise.Noise`, and the loop's ``mode``,
+``"generational"`` or ``"async"`` with ``in_flight``, ``commit_every``, ``commit_seconds``:
+see :mod:`l2l.asynchronous`), ``[optimizee]``, ``[optimizer]`` and
 ``[executor]``; each part table has ``name`` (a registered name) and keyword arguments for the
 class.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import guard
+from .asynchronous import MODES, AsyncSettings
 from .errors import ConfigError
 from .experiment import Experiment, Progress, Stop
 from .noise import Noise
@@ -24,8 +27,9 @@ from .plugins import Plugins, get_plugins, plural
 from .store import Store
 
 NOISE_KEYS = ("repeats", "aggregate", "reevaluate")
+ASYNC_KEYS = ("in_flight", "commit_every", "commit_seconds")
 EXPERIMENT_KEYS = {"name", "seed", "generations", "target", "max_evaluations", "patience",
-                   "max_seconds", *NOISE_KEYS}
+                   "max_seconds", *NOISE_KEYS, "mode", *ASYNC_KEYS}
 TABLES = {"experiment", "optimizee", "optimizer", "executor"}
 DEFAULT_EXECUTOR = {"name": "process"}
 
@@ -156,6 +160,20 @@ def noise_from(table: Mapping[str, Any]) -> Noise:
     return Noise(**{k: table[k] for k in NOISE_KEYS if table.get(k) is not None})
 
 
+def async_from(table: Mapping[str, Any]) -> dict[str, Any]:
+    """The loop mode of an ``[experiment]`` table as keyword arguments of
+    :class:`~l2l.experiment.Experiment` (ConfigError for bad values)."""
+    mode = table.get("mode", "generational")
+    if mode not in MODES:
+        raise ConfigError(f"[experiment]: mode = {mode!r} should be one of {', '.join(map(repr, MODES))}")
+    given = {k: table[k] for k in ASYNC_KEYS if table.get(k) is not None}
+    if mode != "async":
+        if given:
+            raise ConfigError(f"[experiment]: {', '.join(given)} need(s) mode = \"async\"")
+        return {"mode": mode}
+    return {"mode": mode, "asynchronous": AsyncSettings(**given)}
+
+
 def experiment_from_config(config: Mapping[str, Any], store: Store | str | None = None, *,
                            plugins: Plugins | None = None, progress: Progress | None = None
                            ) -> Experiment:
@@ -191,8 +209,9 @@ def experiment_from_config(config: Mapping[str, Any], store: Store | str | None 
     executor = build_part(plugins, "executors", full["executor"])
     stop = stop_from(exp)
     noise = noise_from(exp)
+    loop_mode = async_from(exp)
     guard.call(plugins, "optimizees", optimizee, "space")  # validates its keyword arguments early
     return Experiment(optimizee, optimizer, executor, store, seed=exp.get("seed", 0),
                       generations=exp.get("generations", 10),
                       name=exp.get("name", full["optimizee"].get("name")), stop=stop,
-                      config=full, plugins=plugins, progress=progress, noise=noise)
+                      config=full, plugins=plugins, progress=progress, noise=noise, **loop_mode)

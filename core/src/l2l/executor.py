@@ -200,6 +200,13 @@ class Executor(KeywordArgs):
         for fut in as_completed(futures):
             yield from zip(futures[fut], fut.result())
 
+    def slots(self) -> int:
+        """How many evaluations run at once after :meth:`start` (async mode keeps this many
+        in flight, each a one-task :meth:`submit`; futures are waited for with
+        ``concurrent.futures.wait(..., return_when=FIRST_COMPLETED)``): ``workers`` by
+        default."""
+        return max(1, int(self.workers or 1))
+
     def chunk_size(self, n_tasks: int) -> int:
         """How many tasks go together: one chunk per worker by default."""
         return -(-n_tasks // max(1, self.workers))

@@ -10,6 +10,9 @@ the ``reevaluate`` best candidates so far are scored again, all in the generatio
 the seed of every evaluation is :func:`evaluation_seed` of its position in that batch. The
 run's best is the candidate with the lowest mean loss over all its scores (see
 :mod:`l2l.noise`).
+
+``mode="async"`` replaces the generation loop by :class:`l2l.asynchronous.AsyncLoop` (no
+barrier: each completion is told at once and a new candidate asked).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import guard
+from .asynchronous import MODES, AsyncLoop, AsyncSettings, check_async
 from .errors import ConfigError
 from .evaluation import Evaluation, Individual, Objectives
 from .executor import Executor, Task
@@ -115,6 +119,9 @@ class Progress(Protocol):
     def generation(self, generation: int, individuals: list[Individual], best_loss: float | None,
                    seconds: float) -> None: ...
 
+    # optional, async mode: ``completion(done, total, in_flight, ev, best_loss, utilisation)``
+    # is called per completion when present (else ``evaluation``)
+
 
 def evaluation_seed(seed: int, generation: int, index: int) -> int:
     """The seed of one evaluation: a pure function of the run seed and its position."""
@@ -145,27 +152,41 @@ class Experiment:
                  store: Store | str | None = None, *, seed: int = 0, generations: int = 10,
                  name: str | None = None, stop: Stop | None = None,
                  config: dict[str, Any] | None = None, plugins: Plugins | None = None,
-                 progress: Progress | None = None, noise: Noise | None = None):
+                 progress: Progress | None = None, noise: Noise | None = None,
+                 mode: str = "generational", asynchronous: AsyncSettings | None = None,
+                 replay: list[int] | None = None):
         if int(generations) < 1:
             raise ConfigError(f"generations must be at least 1, got {generations}")
         if not 0 <= int(seed) < 2**63:
             raise ConfigError(f"seed must be between 0 and 2**63 - 1, got {seed}")
         self.optimizee, self.optimizer = optimizee, optimizer
         self.executor = executor if executor is not None else SerialExecutor()
-        self.store = store if isinstance(store, Store) else Store(store or ":memory:")
         self.seed, self.generations = int(seed), int(generations)
         self.stop = stop or Stop()
         self.noise = noise or Noise()
         self.plugins = plugins or get_plugins()
         self.name = name or type(optimizee).__name__
-        self.config = config if config is not None else self._derive_config()
         self.progress = progress
         self.run_id: int | None = None
+        if mode not in MODES:
+            raise ConfigError(f"[experiment]: mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
+        self.asynchronous = asynchronous or AsyncSettings()
+        self.replay = replay
+        if mode == "async":
+            check_async(self)
+        elif asynchronous is not None or replay is not None:
+            raise ConfigError("[experiment]: in_flight, commit_every and commit_seconds need "
+                              "mode = \"async\"")
+        self.config = config if config is not None else self._derive_config()
+        self.store = store if isinstance(store, Store) else Store(store or ":memory:")
 
     def _derive_config(self) -> dict[str, Any]:
         return {"experiment": {"name": self.name, "seed": self.seed, "generations": self.generations,
                                **{k: v for k, v in vars(self.stop).items() if v is not None},
-                               **self.noise.to_config()},
+                               **self.noise.to_config(),
+                               **({"mode": "async", **self.asynchronous.to_config()}
+                                  if self.mode == "async" else {})},
                 "optimizee": describe(self.plugins, "optimizees", self.optimizee),
                 "optimizer": describe(self.plugins, "optimizers", self.optimizer),
                 "executor": describe(self.plugins, "executors", self.executor)}
@@ -186,7 +207,7 @@ class Experiment:
         """Continue run ``ref`` from its last committed generation. Parts not given are
         rebuilt from the stored config, each from the plugin the run recorded for it (see
         :mod:`l2l.parts`); ``executor`` may differ from the original."""
-        from .config import build_part, noise_from, stop_from
+        from .config import async_from, build_part, noise_from, stop_from
 
         plugins = plugins or get_plugins()
         record = store.run(ref)
@@ -197,7 +218,7 @@ class Experiment:
                   executor or build_part(plugins, "executors", recorded_table(cfg, "executor", plugins)),
                   store, seed=record.seed, generations=int(exp_cfg.get("generations", 10)),
                   name=record.name, stop=stop_from(exp_cfg), config=cfg, plugins=plugins,
-                  progress=progress, noise=noise_from(exp_cfg))
+                  progress=progress, noise=noise_from(exp_cfg), **async_from(exp_cfg))
         exp.run_id = record.id
         return exp
 
@@ -259,7 +280,9 @@ class Experiment:
         try:
             self.plugins.hook.l2l_run_start(run=info)
             status = "finished"
-            for gen in range(first, self.generations):
+            if self.mode == "async":
+                status = AsyncLoop(self, info, loop, self.asynchronous, self.replay).run(started)
+            for gen in range(first, self.generations if self.mode != "async" else 0):
                 if self.optimizer.done:
                     status = "stopped"
                     break

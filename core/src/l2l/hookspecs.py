@@ -104,6 +104,11 @@ def l2l_generation_done(run: RunInfo, generation: int, individuals: Sequence[Ind
     may fail. Generations are numbered from 0, as in ``l2l show`` and the exports. Compare
     fitness through the objectives' loss (lower is better, whatever the directions).
 
+    In async mode (``[experiment] mode = "async"``) there are no generations: the hook fires
+    after each store commit, ``generation`` is the commit's number and ``individuals`` the
+    evaluations committed (in completion order; their ``generation``/``index`` are the rows
+    ``(ask // in_flight, ask % in_flight)``).
+
     Example::
 
         @hookimpl

@@ -5,6 +5,15 @@ Life cycle: ``opt = Cls(**hyperparameters)``; ``opt.start(problem)``; then repea
 its whole state as JSON-able data with numpy arrays (no pickle); ``opt.set_state(state)`` on a
 freshly started optimizer of the same class and hyper-parameters continues bit-identically.
 
+Asynchronous mode (``[experiment] mode = "async"``): an optimizer whose class sets
+``asynchronous = True`` implements ``ask_one() -> (ticket, params)`` and
+``tell_one(ticket, params, evaluation)``: the loop asks one candidate whenever a worker is
+free and tells each evaluation as it completes, in completion order (not ask order). The
+ticket is an int of the optimizer's choosing that ties a tell to its ask (a chain number, a
+grid index, ...). Everything it needs to match tells to asks lives in its ``state()``: the
+loop checkpoints that state between completions and, on resume, re-submits the candidates
+that were in flight with their tickets.
+
 Most optimizers work on vectors: subclass :class:`VectorOptimizer` and implement
 :meth:`VectorOptimizer.ask_vectors` and :meth:`VectorOptimizer.tell_losses`.
 """
@@ -44,6 +53,8 @@ class Optimizer(KeywordArgs):
 
     state_attributes: ClassVar[tuple[str, ...]] = ()
     min_population: ClassVar[int] = 1
+    #: True if the optimizer implements :meth:`ask_one` / :meth:`tell_one` (async mode)
+    asynchronous: ClassVar[bool] = False
     problem: Problem
     rng: np.random.Generator
 
@@ -68,6 +79,15 @@ class Optimizer(KeywordArgs):
 
     def tell(self, candidates: Sequence[Params], evaluations: Sequence[Evaluation]) -> None:
         """Receive the evaluations of the candidates from the last :meth:`ask`, in order."""
+        raise NotImplementedError
+
+    def ask_one(self) -> tuple[int, Params]:
+        """Async mode: one candidate and its ticket (an int passed back to :meth:`tell_one`)."""
+        raise NotImplementedError
+
+    def tell_one(self, ticket: int, params: Params, evaluation: Evaluation) -> None:
+        """Async mode: the evaluation of the candidate asked with ``ticket``, in completion
+        order; other candidates may be in flight."""
         raise NotImplementedError
 
     @property
@@ -118,6 +138,39 @@ class VectorOptimizer(Optimizer):
         evaluation's loss is ``penalty`` (None: worse than the worst success of this
         generation); ``evaluations[i].ok`` tells failures apart."""
         raise NotImplementedError
+
+    def ask_vector(self) -> tuple[int, np.ndarray]:
+        """Async mode: ``(ticket, vector)`` of one candidate (bounded afterwards, as in
+        :meth:`ask_vectors`)."""
+        raise NotImplementedError
+
+    def tell_loss(self, ticket: int, vector: np.ndarray, loss: float, evaluation: Evaluation) -> None:
+        """Async mode: the loss of the candidate asked with ``ticket`` (a failure's loss is
+        :meth:`failure_loss`)."""
+        raise NotImplementedError
+
+    def failure_loss(self, known: np.ndarray) -> float:
+        """The loss of a failed evaluation in async mode: ``penalty``, else worse than the
+        worst of the finite losses ``known`` to the optimizer (1e12 when there are none)."""
+        if self.penalty is not None:
+            return float(self.penalty)
+        known = np.asarray(known, dtype=float)
+        finite = known[np.isfinite(known) & (known < 1e11)]
+        return float(finite.max() + abs(finite.max()) + 1.0) if finite.size else 1e12
+
+    def known_losses(self) -> np.ndarray:
+        """Losses the optimizer holds (for :meth:`failure_loss`); none by default."""
+        return np.zeros(0)
+
+    def ask_one(self) -> tuple[int, Params]:
+        ticket, vector = self.ask_vector()
+        bounded = self.space.bound(np.atleast_2d(vector), self.bounding)[0]
+        return int(ticket), self.space.from_vector(bounded)
+
+    def tell_one(self, ticket: int, params: Params, evaluation: Evaluation) -> None:
+        loss = (self.problem.objectives.loss(evaluation.fitness) if evaluation.ok
+                else self.failure_loss(self.known_losses()))
+        self.tell_loss(int(ticket), self.space.to_vector(params), float(loss), evaluation)
 
     def ask(self) -> list[Params]:
         vectors = self.space.bound(np.atleast_2d(self.ask_vectors()), self.bounding)

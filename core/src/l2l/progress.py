@@ -30,6 +30,8 @@ class ProgressDisplay:
         self.failed = 0
         self.best: float | None = None
         self._last = 0.0
+        self._every = 0
+        self._started: float | None = None
 
     def _best_text(self) -> str:
         if self.best is None:
@@ -47,6 +49,28 @@ class ProgressDisplay:
             self.stream.write(f"\r\x1b[2K{generation_text(generation, self.generations)}  "
                               f"evaluations {done}/{total} ({self.failed} failed)  "
                               f"{self._best_text()}")
+            self.stream.flush()
+
+    def completion(self, done: int, total: int, in_flight: int, ev: Evaluation,
+                   best_loss: float | None, utilisation: float) -> None:
+        """Async mode: one evaluation told. A live line, or a log line every twentieth of the
+        budget: done/total, failures, in flight, worker utilisation, evaluations per second."""
+        now = time.monotonic()
+        if self._started is None:
+            self._started = now
+            self._every = max(1, total // 20)
+        self.failed += 0 if ev.ok else 1
+        self.best = best_loss
+        rate = done / (now - self._started) if now > self._started else 0.0
+        text = (f"async: evaluations {done}/{total} ({self.failed} failed), {in_flight} in flight,"
+                f" utilisation {utilisation:.2f}, {rate:.3g}/s, {self._best_text()}")
+        if self.live:
+            if now - self._last > 0.1 or done == total:
+                self._last = now
+                self.stream.write(f"\r\x1b[2K{text}" + ("\n" if done == total else ""))
+                self.stream.flush()
+        elif done % self._every == 0 or done == total:
+            self.stream.write(text + "\n")
             self.stream.flush()
 
     def generation(self, generation: int, individuals: list[Individual], best_loss: float | None,

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .asynchronous import AsyncStats
 from .errors import ConfigError
 from .evaluation import Individual
 from .noise import Candidate
@@ -93,6 +94,8 @@ class RunData:
     history: list[float | None] = field(default_factory=list)
     generation_best: dict[int, float] = field(default_factory=dict)
     validations: list[ValidationRound] = field(default_factory=list)
+    #: an async run's scheduling facts (None for a generational run)
+    timing: AsyncStats | None = None
 
     @property
     def objective_names(self) -> tuple[str, ...]:
@@ -113,6 +116,7 @@ class RunData:
 def load_run(store: Store, run: str | int) -> RunData:
     """Read a run's record, space, evaluations, per-generation statistics, best candidate,
     best-so-far history and validation rounds."""
+    from .asynchronous import async_stats
     from .validation import load_rounds
 
     record = store.run(run)
@@ -123,7 +127,7 @@ def load_run(store: Store, run: str | int) -> RunData:
     return RunData(record, Space.from_json(record.space), list(store.individuals(record.id)),
                    store.generation_stats(record.id), None if best is None else best.rows[0],
                    best, store.best_history(record.id), generation_best,
-                   load_rounds(store, record.id))
+                   load_rounds(store, record.id), async_stats(store, record.id))
 
 
 # -- fitness ---------------------------------------------------------------------------------

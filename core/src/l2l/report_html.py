@@ -79,6 +79,13 @@ def _summary(data: RunData) -> str:
                                      zip(r.objectives.names, r.objectives.directions)))]
     if r.objectives.weights is not None:
         rows.append(("weights", r.objectives.weights))
+    t = data.timing
+    if t is not None:
+        rows += [("mode", f"async, {t.slots} slots (each 'generation' is a block of {t.slots} asks)"),
+                 ("wall time (all sessions)", f"{t.wall:.1f} s, {t.rate:.3g} evaluations/s"),
+                 ("worker utilisation", f"{t.utilisation:.3f} (busy worker-seconds / "
+                                        f"(slots × wall time))"),
+                 ("in flight", f"{t.in_flight_mean:.3g} on average, at most {t.in_flight_max}")]
     status = (f'<p>Status: <b class="status-{escape(r.status)}">{escape(r.status)}</b>'
               + (f' — <span class="problem">{escape(r.error)}</span>' if r.error else "") + "</p>")
     return status + _table(rows)

@@ -9,8 +9,12 @@ A candidate's scores are its first row and every row whose ``repeats`` entry nam
 run's best is the candidate with the lowest mean loss over all its scores, none failed.
 Stores written before the ``repeats`` table existed read as one row per candidate.
 A generation's evaluations and its checkpoint are committed in one transaction, so a
-killed run loses at most the generation in flight. Values are JSON (arrays through
-:mod:`l2l.serialize`); nothing is pickled.
+killed run loses at most the generation in flight. An asynchronous run (``mode = "async"``)
+commits every few completions instead: the evaluations completed since the last commit,
+their ``completions`` rows (the order in which they were told to the optimizer, when each was
+submitted and when it finished) and the checkpoint (optimizer state, the loop's state with
+the candidates still in flight), in one transaction; its checkpoints are numbered by commit.
+Values are JSON (arrays through :mod:`l2l.serialize`); nothing is pickled.
 
 The file carries a marker (SQLite's ``application_id``) and a schema version (``user_version``):
 a file that is not an l2l store is refused before anything is written to it, and stores written
@@ -48,8 +52,8 @@ DEFAULT_STORE = "l2l-runs.db"
 APPLICATION_ID = 0x4C324C31
 #: schema version (``user_version``): 1 = stores written before the marker existed (no leases,
 #: history inside each checkpoint), 2 = marker, ``leases``, ``checkpoints.best_loss``,
-#: 3 = ``repeats``, ``validation_rounds``, ``validations``
-SCHEMA_VERSION = 3
+#: 3 = ``repeats``, ``validation_rounds``, ``validations``, 4 = ``completions`` (async runs)
+SCHEMA_VERSION = 4
 #: seconds between heartbeats of a lease, and age after which a lease held on another host is stale
 LEASE_HEARTBEAT = 10.0
 LEASE_STALE = 120.0
@@ -132,6 +136,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     best_loss REAL,
     PRIMARY KEY (run_id, generation)
 );
+CREATE TABLE IF NOT EXISTS completions (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    position INTEGER NOT NULL,
+    ask INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    submitted REAL NOT NULL,
+    finished REAL NOT NULL,
+    PRIMARY KEY (run_id, position)
+);
 CREATE TABLE IF NOT EXISTS leases (
     run_id INTEGER PRIMARY KEY REFERENCES runs(id),
     token TEXT NOT NULL,
@@ -142,6 +156,23 @@ CREATE TABLE IF NOT EXISTS leases (
     heartbeat REAL NOT NULL
 );
 """
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One told evaluation of an async run: its place in the completion order, its ask number
+    (and so its ``(generation, idx)`` row), and when it was submitted and finished (epoch s)."""
+
+    position: int
+    ask: int
+    generation: int
+    idx: int
+    submitted: float
+    finished: float
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.position, self.ask, self.generation, self.idx, self.submitted,
+                     self.finished))
 
 
 @dataclass
@@ -284,9 +315,11 @@ class Store:
 
     def commit_generation(self, run_id: int, generation: int, individuals: Sequence[Individual],
                           objectives: Objectives, state: dict[str, Any],
-                          best_loss: float | None = None) -> None:
+                          best_loss: float | None = None,
+                          completions: Sequence[Completion] = ()) -> None:
         """Write a generation's evaluations and the checkpoint after it (with ``best_loss``,
-        the loop's best loss so far: the run's history), atomically."""
+        the loop's best loss so far: the run's history), atomically. An async run passes
+        commit numbers as ``generation`` and the ``completions`` of the evaluations."""
         rows = [_row(run_id, ind, objectives) for ind in individuals]
         state_text = serialize.dumps(state)
         try:
@@ -295,6 +328,9 @@ class Store:
             self.db.executemany(
                 "INSERT INTO evaluations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
             self._insert_repeats(run_id, individuals)
+            if completions:
+                self.db.executemany("INSERT INTO completions VALUES (?,?,?,?,?,?,?)",
+                                    [(run_id, *c) for c in completions])
             self.db.execute("INSERT INTO checkpoints (run_id, generation, state, created, best_loss)"
                             " VALUES (?,?,?,?,?)",
                             (run_id, generation, state_text, time.time(), best_loss))
@@ -426,6 +462,15 @@ class Store:
         row = self.db.execute("SELECT generation, state FROM checkpoints WHERE run_id = ?"
                               " ORDER BY generation DESC LIMIT 1", (run_id,)).fetchone()
         return None if row is None else (int(row[0]), serialize.loads(row[1]))
+
+    def completions(self, run_id: int) -> list[Completion]:
+        """An async run's committed completions in the order they were told (empty for a
+        generational run or a store without the table)."""
+        if not self._has_table("completions"):
+            return []
+        return [Completion(*r) for r in self.db.execute(
+            "SELECT position, ask, generation, idx, submitted, finished FROM completions"
+            " WHERE run_id = ? ORDER BY position", (run_id,))]
 
     def individuals(self, run_id: int, generation: int | None = None) -> Iterator[Individual]:
         """Evaluations of a run (optionally one generation), in order; a repeat or a

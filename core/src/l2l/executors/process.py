@@ -305,6 +305,13 @@ class ProcessExecutor(Executor):
                                          f"(worker {w.name} killed)")
         except BaseException as exc:  # noqa: BLE001 - surfaced to the waiting caller
             self._error = exc
+            with self._lock:  # one-task submissions (async mode) wait on their futures
+                jobs = {id(c.job): c.job for c in self._pending}
+                jobs.update({id(w.chunk.job): w.chunk.job for w in self._workers
+                             if w.chunk is not None})
+            for job in jobs.values():
+                if not job.future.done():
+                    job.future.set_exception(ExecutorError(f"process executor stopped: {exc}"))
 
     def _assign(self) -> None:
         with self._lock:

@@ -63,7 +63,76 @@ def adapt_steps(steps: np.ndarray, improved: np.ndarray, d: int) -> np.ndarray:
     return np.clip(steps * factor, 1e-12, 0.5)
 
 
-class SimulatedAnnealing(VectorOptimizer):
+class AsyncChains(VectorOptimizer):
+    """Async mode of the chain optimizers (``sa``, ``pt``): asks go to the chains in turn
+    (ticket = chain); a chain's first result sets its point, every later one is a Metropolis
+    move of that chain at :meth:`chain_temperature`, compared with the chain's point when the
+    result arrives (several proposals of one chain may be in flight). Subclasses keep
+    ``current``, ``current_losses``, ``proposals``, ``steps`` and list ``asked`` and
+    ``chain_k`` (moves made per chain) among their state attributes."""
+
+    current: np.ndarray
+    current_losses: np.ndarray
+    proposals: np.ndarray
+    steps: np.ndarray
+    asked: int
+    chain_k: np.ndarray
+    population: int
+    #: the attribute holding the temperature scale, set from the chains' first losses
+    scale_attribute: ClassVar[str] = "t_start"
+
+    def chain_temperature(self, chain: int, scale: float) -> float:
+        """The temperature of ``chain`` for its next move (``scale``: the start temperature
+        when the user gave none, from the chains' first losses)."""
+        raise NotImplementedError
+
+    def moved(self, chain: int, scale: float) -> None:
+        """Called after each Metropolis move of ``chain`` (``pt`` exchanges states here)."""
+
+    def chain_scale(self) -> float:
+        """The spread of the first losses of the chains set so far."""
+        known = np.asarray(self.current_losses, dtype=float)
+        return initial_temperature(known[np.isfinite(known)])
+
+    def known_losses(self) -> np.ndarray:
+        return np.asarray(self.current_losses, dtype=float)
+
+    def ask_vector(self) -> tuple[int, np.ndarray]:
+        n, d = int(self.population), self.space.dim
+        if len(self.current) != n:  # first ask: no chain has a point yet
+            self.current, self.current_losses = np.full((n, d), np.nan), np.full(n, np.nan)
+            self.chain_k = np.zeros(n, dtype=np.int64)
+        asked = int(self.asked)
+        self.asked, chain = asked + 1, asked % n
+        if asked < n:
+            point = self.proposals[chain]
+        elif np.isnan(self.current_losses[chain]):
+            point = self.rng.uniform(size=d)
+        else:
+            point = self.current[chain] + self.steps[chain] * self.rng.standard_normal(d)
+        return chain, from_unit(self.space, point)
+
+    def tell_loss(self, ticket: int, vector: np.ndarray, loss: float, evaluation: Evaluation) -> None:
+        c = int(ticket)
+        point = to_unit(self.space, vector.reshape(1, -1))[0]
+        first = np.isnan(self.current_losses[c])
+        scale = self.chain_scale()
+        if first:
+            self.current[c], self.current_losses[c] = point, loss
+            if getattr(self, self.scale_attribute) is None and not np.isnan(self.current_losses).any():
+                setattr(self, self.scale_attribute, initial_temperature(self.current_losses))
+            return
+        self.steps[c] = adapt_steps(np.asarray(self.steps, dtype=float)[c:c + 1],
+                                    np.array([loss < self.current_losses[c]]), self.space.dim)[0]
+        accept = metropolis(self.rng, self.current_losses[c:c + 1], np.array([loss]),
+                            np.array([self.chain_temperature(c, scale)]))[0]
+        if accept:
+            self.current[c], self.current_losses[c] = point, loss
+        self.chain_k[c] += 1
+        self.moved(c, scale)
+
+
+class SimulatedAnnealing(AsyncChains):
     """Simulated annealing (Kirkpatrick, Gelatt & Vecchi 1983), ``population`` independent
     chains (one per individual, as in L2L). Each generation every chain proposes a Gaussian
     step from its current point and accepts it by the Metropolis rule at the current
@@ -90,10 +159,14 @@ class SimulatedAnnealing(VectorOptimizer):
     schedules as a fraction of t0 (1e-3); ``iterations`` of the additive schedules (100);
     ``step`` initial step std as a fraction of each range (0.1); ``bounding`` ("clip");
     ``penalty`` (None: worse than the worst); ``weights`` (None).
+
+    Async mode: the chains take asks in turn and each moves (and cools, by its own step
+    count) as its results arrive; see :class:`AsyncChains`.
     """
 
     state_attributes: ClassVar[tuple[str, ...]] = ("current", "current_losses", "proposals",
-                                                   "k", "t_start", "steps")
+                                                   "k", "t_start", "steps", "asked", "chain_k")
+    asynchronous: ClassVar[bool] = True
 
     def __init__(self, population: int = 8, schedule: str = "exponential",
                  t0: float | None = None, decay: float = 0.97, t_end: float = 1e-3,
@@ -126,6 +199,12 @@ class SimulatedAnnealing(VectorOptimizer):
         self.k = 0
         self.t_start = None if self.t0 is None else float(self.t0)
         self.steps = np.full(n, float(self.step))
+        self.asked, self.chain_k = 0, np.zeros(n, dtype=np.int64)
+
+    def chain_temperature(self, chain: int, scale: float) -> float:
+        t0 = scale if self.t_start is None else float(self.t_start)
+        return temperature(self.schedule, int(self.chain_k[chain]), t0, float(self.decay),
+                           float(self.t_end), int(self.iterations))
 
     def temperature(self) -> float:
         assert self.t_start is not None, "the start temperature is set by the first tell()"

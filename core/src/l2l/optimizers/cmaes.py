@@ -72,12 +72,19 @@ class CMAES(VectorOptimizer):
     restarts, the setting before BIPOP existed here); ``max_restarts`` (None: unlimited);
     ``incpopsize`` factor of IPOP / the large regime (2); ``bounding`` ("clip"); ``penalty``
     for failed evaluations (None: worse than the worst); ``weights`` (None).
+
+    Async mode: each ask samples one point from the current distribution; told results are
+    collected in completion order and the distribution is updated once ``lambda`` of them
+    have arrived (as pycma's asynchronous use, where a sample may come from an earlier
+    distribution). Results of samples drawn before a restart are not used by the new run.
     """
 
     state_attributes: ClassVar[tuple[str, ...]] = (
         "mean", "sigma_now", "cov", "pc", "ps", "basis", "scales", "eigen_gen", "gen", "lam",
         "sigma0", "samples", "best_hist", "median_hist", "run", "large_runs", "spent",
-        "last_large", "run_evals", "run_budget", "regime")
+        "last_large", "run_evals", "run_budget", "regime", "async_tickets", "async_runs",
+        "async_samples", "told_samples", "told_losses", "next_ticket")
+    asynchronous: ClassVar[bool] = True
 
     def __init__(self, population: int | None = None, sigma: float = 0.2, x0: str = "center",
                  restarts: str | int = "bipop", max_restarts: int | None = None,
@@ -117,6 +124,10 @@ class CMAES(VectorOptimizer):
         self.regime = 0                    # 0: large (or IPOP), 1: small
         start = np.full(d, 0.5) if self.x0 == "center" else self.rng.uniform(size=d)
         self._new_run(start, self._default_lambda(), float(self.sigma), budget=-1)
+        self.next_ticket = 0
+        self.async_tickets, self.async_runs = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        self.async_samples = np.zeros((0, d))
+        self.told_samples, self.told_losses = np.zeros((0, d)), np.zeros(0)
 
     def _default_lambda(self) -> int:
         d = max(self.space.dim, 1)
@@ -155,6 +166,42 @@ class CMAES(VectorOptimizer):
         reason = self._stop_reason(st, losses)
         if reason:
             self._restart()
+
+    def ask_vector(self) -> tuple[int, np.ndarray]:
+        z = self.rng.standard_normal(len(self.mean))
+        sample = self.mean + float(self.sigma_now) * (z * self.scales) @ self.basis.T
+        ticket = int(self.next_ticket)
+        self.next_ticket = ticket + 1
+        self.async_tickets = np.append(np.asarray(self.async_tickets, dtype=np.int64), ticket)
+        self.async_runs = np.append(np.asarray(self.async_runs, dtype=np.int64), int(self.run))
+        self.async_samples = np.vstack([self.async_samples, sample])
+        return ticket, from_unit(self.space, reflect_unit(sample))
+
+    def known_losses(self) -> np.ndarray:
+        return np.concatenate([self.told_losses, self.best_hist[-1:]])
+
+    def tell_loss(self, ticket: int, vector: np.ndarray, loss: float, evaluation: Evaluation) -> None:
+        tickets = np.asarray(self.async_tickets, dtype=np.int64)
+        row = int(np.flatnonzero(tickets == ticket)[0])
+        sample, run = self.async_samples[row], int(self.async_runs[row])
+        keep = np.arange(len(tickets)) != row
+        self.async_tickets, self.async_runs = tickets[keep], np.asarray(self.async_runs)[keep]
+        self.async_samples = self.async_samples[keep]
+        if run != int(self.run) or self.space.dim == 0:
+            return  # drawn before a restart: the new run does not learn from it
+        self.told_samples = np.vstack([self.told_samples, sample])
+        self.told_losses = np.append(self.told_losses, loss)
+        lam = int(self.lam)
+        if len(self.told_losses) < lam:
+            return
+        self.samples, losses = self.told_samples[:lam], self.told_losses[:lam]
+        self.told_samples, self.told_losses = self.told_samples[lam:], self.told_losses[lam:]
+        st = Strategy(len(self.mean), lam)
+        self._update(st, losses)
+        self.run_evals = int(self.run_evals) + lam
+        if self._stop_reason(st, losses):
+            self._restart()
+            self.told_samples, self.told_losses = self.told_samples[:0], self.told_losses[:0]
 
     def _update(self, st: Strategy, losses: np.ndarray) -> None:
         d = st.d
@@ -256,6 +303,6 @@ class CMAES(VectorOptimizer):
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         for name in ("mean", "cov", "pc", "ps", "basis", "scales", "samples", "best_hist",
-                     "median_hist", "spent"):
+                     "median_hist", "spent", "async_samples", "told_samples", "told_losses"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=float))
 

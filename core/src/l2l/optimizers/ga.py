@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation, Objectives
 from ..optimizer import Problem, VectorOptimizer
+from ..space import Params
 from .pareto import crowded_order
 from .utils import choice, positive_int, widths
 
@@ -45,9 +46,17 @@ class GeneticAlgorithm(VectorOptimizer):
     ``mutation_sigma`` as a fraction of each parameter's range (0.1); ``bounding`` ("clip");
     ``penalty`` loss of failed evaluations (None: worse than the worst); ``weights`` to
     scalarise several objectives (None: the optimizee's).
+
+    Async mode (steady state): the first ``population`` asks are the random initial
+    population; later asks are children of two tournament winners from the current
+    population (crossover and mutation as above). Each told result joins the population,
+    and the worst member (by the same survivor order) is dropped once it holds more than
+    ``population``; ``elite`` has no role there (the best are never dropped).
     """
 
-    state_attributes: ClassVar[tuple[str, ...]] = ("pending", "parents", "parent_scores")
+    state_attributes: ClassVar[tuple[str, ...]] = ("pending", "parents", "parent_scores",
+                                                   "asked")
+    asynchronous: ClassVar[bool] = True
 
     def __init__(self, population: int = 16, elite: int = 2, tournament: int = 3,
                  selection: str = "tournament", crossover: str = "blend",
@@ -80,6 +89,7 @@ class GeneticAlgorithm(VectorOptimizer):
         self.parents = np.zeros((0, self.space.dim))
         self.parent_scores = np.zeros((0, len(problem.objectives)
                                        if self.selection == "nsga2" else 1))
+        self.asked = 0
 
     def ask_vectors(self) -> np.ndarray:
         return self.pending
@@ -110,6 +120,48 @@ class GeneticAlgorithm(VectorOptimizer):
         cross = self.rng.uniform(size=(len(mothers), 1)) < self.crossover_rate
         return np.where(cross, children, mothers)
 
+    def _children(self, n_children: int) -> np.ndarray:
+        """``n_children`` mutated offspring of tournament winners from ``parents``."""
+        mothers = self.parents[self._tournament(len(self.parents), n_children)]
+        fathers = self.parents[self._tournament(len(self.parents), n_children)]
+        children = self._crossover(mothers, fathers)
+        rate = 1.0 / max(self.space.dim, 1) if self.mutation_rate is None \
+            else float(self.mutation_rate)
+        mutate = self.rng.uniform(size=children.shape) < rate
+        noise = self.rng.normal(size=children.shape) * self.mutation_sigma * widths(self.space)
+        return self.space.bound(children + mutate * noise, self.bounding)
+
+    def ask_vector(self) -> tuple[int, np.ndarray]:
+        asked = int(self.asked)
+        self.asked = asked + 1
+        if asked < len(self.pending) or len(self.parents) == 0:
+            # the initial population (or, with more in flight than that, further random points)
+            row = self.pending[asked] if asked < len(self.pending) else \
+                self.space.sample_vectors(self.rng, 1)[0]
+            return asked, row
+        return asked, self._children(1)[0]
+
+    def known_losses(self) -> np.ndarray:
+        return np.asarray(self.parent_scores, dtype=float)[:, 0] if self.selection != "nsga2" \
+            else np.zeros(0)
+
+    def tell_one(self, ticket: int, params: Params, evaluation: Evaluation) -> None:
+        vector = self.space.to_vector(params).reshape(1, -1)
+        if self.selection == "nsga2":
+            scores = objective_matrix([evaluation], self.problem.objectives)
+            if not evaluation.ok and len(self.parent_scores):
+                ok = np.asarray(self.parent_scores, dtype=float)
+                scores = (ok.max(axis=0) + np.abs(ok.max(axis=0)) + 1.0).reshape(1, -1)
+        else:
+            loss = (self.problem.objectives.loss(evaluation.fitness) if evaluation.ok
+                    else self.failure_loss(self.known_losses()))
+            scores = np.array([[loss]])
+        pool = np.vstack([np.asarray(self.parents, dtype=float).reshape(-1, self.space.dim), vector])
+        all_scores = np.vstack([np.asarray(self.parent_scores, dtype=float)
+                                .reshape(-1, scores.shape[1]), scores])
+        order = self._survivor_order(all_scores)[:int(self.population)]
+        self.parents, self.parent_scores = pool[order], all_scores[order]
+
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
         n = int(self.population)
@@ -118,13 +170,4 @@ class GeneticAlgorithm(VectorOptimizer):
         order = self._survivor_order(scores)[:n]
         self.parents, self.parent_scores = pool[order], scores[order]
         n_elite = min(int(self.elite), n - 1)
-        n_children = n - n_elite
-        mothers = self.parents[self._tournament(len(self.parents), n_children)]
-        fathers = self.parents[self._tournament(len(self.parents), n_children)]
-        children = self._crossover(mothers, fathers)
-        rate = 1.0 / max(self.space.dim, 1) if self.mutation_rate is None \
-            else float(self.mutation_rate)
-        mutate = self.rng.uniform(size=children.shape) < rate
-        noise = self.rng.normal(size=children.shape) * self.mutation_sigma * widths(self.space)
-        children = self.space.bound(children + mutate * noise, self.bounding)
-        self.pending = np.vstack([self.parents[:n_elite], children])
+        self.pending = np.vstack([self.parents[:n_elite], self._children(n - n_elite)])

@@ -50,8 +50,11 @@ class GridSearch(VectorOptimizer):
     or a table ``{name: int}`` (5; a float parameter gets evenly spaced values including both
     bounds, an int parameter the rounded distinct ones, a categorical all its choices);
     ``values``: explicit values per parameter, ``{name: [v1, v2, ...]}`` (None), which take
-    precedence over ``points``; ``population`` grid points per generation (32).
+    precedence over ``points``; ``population`` grid points per generation (32). Async mode:
+    one grid point per ask, in grid order.
     """
+
+    asynchronous: ClassVar[bool] = True
 
     state_attributes: ClassVar[tuple[str, ...]] = ("next_index",)
 
@@ -101,4 +104,14 @@ class GridSearch(VectorOptimizer):
 
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
+        """The grid does not depend on the losses."""
+
+    def ask_vector(self) -> tuple[int, np.ndarray]:
+        index = int(self.next_index)
+        if index >= self.total:
+            raise ConfigError("grid search is exhausted: every grid point has been asked")
+        self.next_index = index + 1
+        return index, self.grid_points(np.array([index], dtype=np.int64))[0]
+
+    def tell_loss(self, ticket: int, vector: np.ndarray, loss: float, evaluation: Evaluation) -> None:
         """The grid does not depend on the losses."""

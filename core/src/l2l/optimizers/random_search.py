@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 
@@ -13,8 +13,11 @@ from ..optimizer import VectorOptimizer
 class RandomSearch(VectorOptimizer):
     """Uniform random sampling within the bounds (Bergstra & Bengio 2012 as a baseline).
 
-    Hyper-parameters: ``population`` (candidates per generation, default 32).
+    Hyper-parameters: ``population`` (candidates per generation, default 32). Async mode:
+    one uniform sample per ask.
     """
+
+    asynchronous: ClassVar[bool] = True
 
     def __init__(self, population: int = 32):
         self.population = population
@@ -24,4 +27,10 @@ class RandomSearch(VectorOptimizer):
 
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
+        """Random search learns nothing."""
+
+    def ask_vector(self) -> tuple[int, np.ndarray]:
+        return 0, self.space.sample_vectors(self.rng, 1)[0]
+
+    def tell_loss(self, ticket: int, vector: np.ndarray, loss: float, evaluation: Evaluation) -> None:
         """Random search learns nothing."""

@@ -8,12 +8,12 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..evaluation import Evaluation
-from ..optimizer import Problem, VectorOptimizer
-from .annealing import adapt_steps, initial_temperature, metropolis
+from ..optimizer import Problem
+from .annealing import AsyncChains, adapt_steps, initial_temperature, metropolis
 from .utils import from_unit, positive_int, to_unit
 
 
-class ParallelTempering(VectorOptimizer):
+class ParallelTempering(AsyncChains):
     """Parallel tempering / replica exchange (Swendsen & Wang 1986; Geyer 1991;
     Earl & Deem 2005): ``population`` Metropolis chains at fixed temperatures: the coldest at
     temperature 0 (it accepts improvements only), the others on a geometric ladder from
@@ -34,10 +34,16 @@ class ParallelTempering(VectorOptimizer):
     coldest non-zero / hottest temperature (1e-3); ``step_min`` (0.01) and ``step_max`` (0.2)
     initial step stds as fractions of each range; ``bounding`` ("clip"); ``penalty`` (None:
     worse than the worst); ``weights`` (None).
+
+    Async mode: the chains take asks in turn and move as their results arrive (see
+    :class:`~l2l.optimizers.annealing.AsyncChains`); after each move the chain tries an
+    exchange with one neighbour (up and down alternately), by the rule above.
     """
 
     state_attributes: ClassVar[tuple[str, ...]] = ("current", "current_losses", "proposals",
-                                                   "k", "t_hot", "steps")
+                                                   "k", "t_hot", "steps", "asked", "chain_k")
+    asynchronous: ClassVar[bool] = True
+    scale_attribute: ClassVar[str] = "t_hot"
 
     def __init__(self, population: int = 8, t_max: float | None = None, t_ratio: float = 1e-3,
                  step_min: float = 0.01, step_max: float = 0.2, bounding: str = "clip",
@@ -65,18 +71,39 @@ class ParallelTempering(VectorOptimizer):
         self.k = 0
         self.t_hot = None if self.t_max is None else float(self.t_max)
         self.steps = self._ladder(float(self.step_min), float(self.step_max))
+        self.asked, self.chain_k = 0, np.zeros(n, dtype=np.int64)
 
     def _ladder(self, low: float, high: float) -> np.ndarray:
         n = int(self.population)
         return low * (high / low) ** (np.arange(n) / max(n - 1, 1))
 
-    def temperatures(self) -> np.ndarray:
-        """0 for the coldest chain, then geometric up to the hottest."""
-        assert self.t_hot is not None, "the hottest temperature is set by the first tell()"
-        n, hot = int(self.population), float(self.t_hot)
+    def temperatures(self, hot: float | None = None) -> np.ndarray:
+        """0 for the coldest chain, then geometric up to the hottest (``t_hot``, or ``hot``
+        before that is known)."""
+        assert self.t_hot is not None or hot is not None, \
+            "the hottest temperature is set by the first tell()"
+        n = int(self.population)
+        hot = float(self.t_hot) if self.t_hot is not None else float(hot)  # type: ignore[arg-type]
         low = hot * float(self.t_ratio)
         ladder = low * (hot / low) ** (np.arange(n - 1) / max(n - 2, 1))
         return np.concatenate([[0.0], ladder])
+
+    def chain_temperature(self, chain: int, scale: float) -> float:
+        return float(self.temperatures(scale)[chain])
+
+    def moved(self, chain: int, scale: float) -> None:
+        other = chain + 1 if int(self.chain_k[chain]) % 2 else chain - 1
+        if not 0 <= other < int(self.population) or np.isnan(self.current_losses[other]):
+            return
+        i, j = min(chain, other), max(chain, other)
+        temps = self.temperatures(scale)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            e = self.current_losses
+            gain = (1 / temps[i] - 1 / temps[j]) * (e[i] - e[j])
+            prob = float(np.nan_to_num(np.exp(np.minimum(0.0, gain))))
+        if self.rng.uniform() < prob:
+            self.current[[i, j]] = self.current[[j, i]]
+            self.current_losses[[i, j]] = self.current_losses[[j, i]]
 
     def ask_vectors(self) -> np.ndarray:
         if len(self.current):

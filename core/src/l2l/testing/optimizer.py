@@ -194,6 +194,61 @@ def check_optimizer(cls: type[Optimizer], optimizee: Optimizee | None = None,
         "failure-tolerant: the state holds NaN after generations with failed evaluations")
     if "population" in cls._param_names() and "population" not in kwargs:
         _check_smallest_population(cls, kwargs, problem, optimizee, n_obj)
+    if getattr(cls, "asynchronous", False):
+        _check_async(cls, kwargs, problem, optimizee, n_obj)
+
+
+def _async_steps(opt: Optimizer, optimizee: Optimizee, flight: list[tuple[int, Params]],
+                 steps: int, first: int, n_obj: int) -> list[Params]:
+    """Async mode as the loop drives it, 4 in flight: tell the second-oldest outstanding
+    candidate (out of ask order; every fifth one failed on purpose), ask one more; the
+    candidates asked."""
+    asked = []
+    for step in range(first, first + steps):
+        while len(flight) < 4 and not opt.done:
+            try:
+                ticket, params = opt.ask_one()
+            except Exception as exc:  # noqa: BLE001
+                raise AssertionError(f"async-ask-succeeds: ask_one() raised "
+                                     f"{type(exc).__name__}: {exc}") from exc
+            assert isinstance(ticket, (int, np.integer)), (
+                f"async-ticket: ask_one() must return (int ticket, params), got {ticket!r:.60}")
+            _check_candidates([params], optimizee.space(), f"ask_one, step {step}")
+            flight.append((int(ticket), params))
+            asked.append(params)
+        if not flight:
+            break
+        ticket, params = flight.pop(1 if len(flight) > 1 else 0)
+        ev = (Evaluation.failed("failure injected by check_optimizer") if step % 5 == 4
+              else as_evaluation(optimizee.evaluate(params, step), n_obj))
+        try:
+            opt.tell_one(ticket, params, ev)
+        except Exception as exc:  # noqa: BLE001
+            raise AssertionError(f"async-tell-succeeds: tell_one() (ok={ev.ok}) raised "
+                                 f"{type(exc).__name__}: {exc}") from exc
+    return asked
+
+
+def _check_async(cls: type[Optimizer], kwargs: dict[str, Any], problem: Problem,
+                 optimizee: Optimizee, n_obj: int) -> None:
+    """Async rules: ask_one/tell_one work out of order, and a state taken while candidates
+    are in flight continues bit-identically in a fresh optimizer (the loop's resume)."""
+    steps, cut = 40, 17
+    reference = _started(cls, kwargs, problem)
+    flight_a: list[tuple[int, Params]] = []
+    asked_a = _async_steps(reference, optimizee, flight_a, steps, 0, n_obj)
+    original = _started(cls, kwargs, problem)
+    flight_b: list[tuple[int, Params]] = []
+    before = _async_steps(original, optimizee, flight_b, cut, 0, n_obj)
+    text = _state_text(original, f"in async mode after {cut} tells")
+    restored = _started(cls, kwargs, problem)
+    restored.set_state(serialize.loads(text))
+    after = _async_steps(restored, optimizee, flight_b, steps - cut, cut, n_obj)
+    assert same_value(before + after, asked_a), (
+        "async-resume-bit-identical: an optimizer restored from state() taken with candidates "
+        "in flight asked different candidates than the uninterrupted one")
+    assert _state_text(restored, "after resuming") == _state_text(reference, "at the end"), (
+        "async-resume-bit-identical: after resuming, the final state differs")
 
 
 def _check_smallest_population(cls: type[Optimizer], kwargs: dict[str, Any], problem: Problem,

@@ -129,6 +129,10 @@ class DaskExecutor(Executor):
         workers = len(self._client.nthreads()) if self._client is not None else int(self.workers)
         return default_chunk_size(n_tasks, workers, self._batch, self.chunk, self._least)
 
+    def slots(self) -> int:
+        client = getattr(self, "_client", None)
+        return max(1, sum(client.nthreads().values()) if client is not None else int(self.workers))
+
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
         """Run ``tasks`` as one chunk; the future's result is in task order."""
         out: Future[list[Evaluation]] = Future()

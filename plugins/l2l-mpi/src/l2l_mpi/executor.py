@@ -147,6 +147,9 @@ class MPIExecutor(Executor):
         return default_chunk_size(n_tasks, getattr(self, "_n_workers", int(self.workers)), self._batch,
                                   self.chunk, self._least)
 
+    def slots(self) -> int:
+        return max(1, int(getattr(self, "_n_workers", self.workers)))
+
     def submit(self, tasks: Sequence[Task]) -> Future[list[Evaluation]]:
         future = self._pool.submit(run_chunk, self._token, list(tasks))
         self._futures.add(future)

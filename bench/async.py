@@ -1,0 +1,308 @@
+"""Asynchronous vs generational evaluation: worker utilisation, wall time to a budget, and
+the best loss at equal evaluations.
+
+Scheduling: evaluations sleep for log-normal times (``bench/support/sleepy.py``; mean
+``max(30 ms, 5 ms × workers)``, sigma 0.5, 1 and 1.5 — the spread of simulation costs within
+one population) on the process executor with 2, 8 and 32 worker processes (sleeping workers
+need no CPU, so 32 fit on 2 cores). Each configuration spends the same budget of evaluations
+with random search three ways: generational with one candidate per worker per generation
+(population = workers), generational with four per worker (population ≈ 4 × workers, a divisor
+of the budget: better balanced, fewer barriers), and ``mode = "async"``. Utilisation = busy worker-seconds (the
+evaluations' own wall times) / (workers × wall time to the last outcome); the wall time to
+the budget runs from the moment the workers are ready to the budget-th outcome (start-up and
+shut-down left out, alike for all; a generational population that does not divide the budget,
+32 of 2,000, runs its last generation past it).
+
+Quality: rastrigin 10-D (the ``function`` optimizee), 8 workers, sigma 1 (mean 5 ms: the
+completion order is set by the durations), ``ga`` (population 16) and ``cmaes`` (default
+lambda), generational vs async, 10 seeds each: best loss after the budget, mean ± SE, and
+the difference in standard errors.
+
+    python bench/async.py [--quick]      # --quick: 400 evaluations, 5 seeds
+    python bench/async.py --from-log LOG  # rebuild the results from a run's printed lines
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SUPPORT = HERE / "support"  # the sleeping optimizee, importable by the worker processes
+sys.path[:0] = [str(HERE), str(SUPPORT)]
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SUPPORT), os.environ.get("PYTHONPATH")]))
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import summary  # noqa: E402
+from machine import Machine  # noqa: E402
+from sleepy import SleepyFunction  # noqa: E402
+
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+from l2l import Experiment, build  # noqa: E402
+from l2l.executors.process import ProcessExecutor  # noqa: E402
+from l2l.experiment import Stop  # noqa: E402
+
+OUT = HERE / "results" / "async.md"
+SIGMAS = (0.5, 1.0, 1.5)
+WORKERS = (2, 8, 32)
+
+
+class TimedProcess(ProcessExecutor):
+    """The process executor, noting when its workers are ready."""
+
+    def start(self, optimizee):
+        super().start(optimizee)
+        self.ready_at, self.ready_epoch = time.perf_counter(), time.time()
+
+
+class Clock:
+    """Progress that notes the time of the ``budget``-th outcome and of the last one."""
+
+    def __init__(self, budget: int):
+        self.budget, self.count, self.at_budget, self.last = budget, 0, 0.0, 0.0
+
+    def evaluation(self, *args):
+        self.last = time.perf_counter()
+        self.count += 1
+        if self.count == self.budget:
+            self.at_budget = self.last
+
+    def completion(self, *args):
+        self.evaluation()
+
+    def generation(self, *args):
+        pass
+
+
+def near_divisor(n: int, target: int) -> int:
+    """The divisor of ``n`` nearest to ``target`` (a population that spends exactly ``n``)."""
+    return min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - target), d))
+
+
+def mean_duration(workers: int) -> float:
+    return max(0.03, 0.005 * workers)
+
+
+def schedule(mode: str, workers: int, sigma: float, evaluations: int, population: int,
+             seed: int = 1) -> dict:
+    """One run of random search on sleeping evaluations: wall time and utilisation."""
+    optimizee = SleepyFunction(mean=mean_duration(workers), sigma=sigma)
+    executor, clock = TimedProcess(workers=workers), Clock(evaluations)
+    if mode == "async":
+        exp = Experiment(optimizee, build("optimizer", "random"), executor, seed=seed,
+                         stop=Stop(max_evaluations=evaluations), mode="async", progress=clock)
+    else:
+        exp = Experiment(optimizee, build("optimizer", "random", population=population), executor,
+                         seed=seed, generations=-(-evaluations // population), progress=clock)
+    result = exp.run()
+    # a population that does not divide the budget: the last generation goes past it
+    assert evaluations <= result.evaluations < evaluations + population, (mode, result.evaluations)
+    wall = clock.at_budget - executor.ready_at  # to the budget-th outcome
+    busy = sum(i.evaluation.wall_time for i in exp.store.individuals(result.run_id))
+    out = {"wall": wall, "utilisation": busy / (workers * (clock.last - executor.ready_at))}
+    done = exp.store.completions(result.run_id)
+    if done:  # async: slots occupied from the start to the budget's last ask (no drain)
+        start, last = executor.ready_epoch, max(c.submitted for c in done)
+        held = sum(max(0.0, min(c.finished, last) - max(c.submitted, start)) for c in done)
+        out["steady"] = held / (workers * (last - start))
+    return out
+
+
+def quality(mode: str, optimizer: str, seed: int, evaluations: int) -> float:
+    """Best rastrigin-10D loss after ``evaluations`` (8 workers, sigma 1, mean 5 ms)."""
+    optimizee = SleepyFunction(mean=0.005, sigma=1.0)
+    kw = {"population": 16} if optimizer == "ga" else {}
+    executor = ProcessExecutor(workers=8)
+    if mode == "async":
+        exp = Experiment(optimizee, build("optimizer", optimizer, **kw), executor, seed=seed,
+                         stop=Stop(max_evaluations=evaluations), mode="async")
+    else:
+        # cmaes changes lambda at restarts: the budget may be exceeded by less than lambda
+        exp = Experiment(optimizee, build("optimizer", optimizer, **kw), executor, seed=seed,
+                         generations=10**6, stop=Stop(max_evaluations=evaluations))
+    result = exp.run()
+    return float(result.best_fitness[0])
+
+
+def mean_se(values: list[float]) -> tuple[float, float]:
+    a = np.asarray(values, dtype=float)
+    return float(a.mean()), float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else 0.0
+
+
+LINE = re.compile(r"workers +(\d+) sigma ([\d.]+): generational ([\d.]+) s \(util ([\d.]+)\), "
+                  r"pop 4W ([\d.]+) s \(util ([\d.]+)\), async ([\d.]+) s \(util ([\d.]+)\)"
+                  r"(?: \[slots held ([\d.]+)\])?")
+QUALITY = re.compile(r"(\w+) (generational|async): best loss ([\d.e+-]+) ± ([\d.e+-]+)")
+
+
+def measure(evaluations: int, seeds: int, workers_list: tuple[int, ...],
+            sigmas: tuple[float, ...], with_quality: bool) -> tuple[list[dict], dict]:
+    """Run the scheduling grid and the quality comparison, printing a line per result."""
+    rows = []
+    for workers in workers_list:
+        for sigma in sigmas:
+            row = {"workers": workers, "sigma": sigma, "mean": mean_duration(workers)}
+            row["gen"] = schedule("generational", workers, sigma, evaluations, workers)
+            row["pop4"] = near_divisor(evaluations, 4 * workers)
+            row["gen4"] = schedule("generational", workers, sigma, evaluations, row["pop4"])
+            row["async"] = schedule("async", workers, sigma, evaluations, workers)
+            rows.append(row)
+            print(f"workers {workers:2d} sigma {sigma}: generational {row['gen']['wall']:.2f} s "
+                  f"(util {row['gen']['utilisation']:.3f}), pop 4W {row['gen4']['wall']:.2f} s "
+                  f"(util {row['gen4']['utilisation']:.3f}), async {row['async']['wall']:.2f} s "
+                  f"(util {row['async']['utilisation']:.3f}) "
+                  f"[slots held {row['async']['steady']:.3f}]", flush=True)
+    scores: dict[tuple[str, str], tuple[float, float]] = {}
+    for optimizer in ("ga", "cmaes") if with_quality else ():
+        for mode in ("generational", "async"):
+            m, se = mean_se([quality(mode, optimizer, s, evaluations) for s in range(seeds)])
+            scores[optimizer, mode] = (m, se)
+            print(f"{optimizer} {mode}: best loss {m:.3f} ± {se:.3f}", flush=True)
+    return rows, scores
+
+
+def from_logs(paths: list[str], evaluations: int) -> tuple[list[dict], dict, str]:
+    """Rows, scores and machine line from the lines printed by runs of this script (later
+    logs fill what earlier ones lack)."""
+    rows: dict[tuple[int, float], dict] = {}
+    scores: dict[tuple[str, str], tuple[float, float]] = {}
+    machine = ""
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("Machine:") and not machine:
+                machine = line
+            if m := LINE.match(line):
+                w, sigma = int(m[1]), float(m[2])
+                rows[w, sigma] = {
+                    "workers": w, "sigma": sigma, "mean": mean_duration(w),
+                    "pop4": near_divisor(evaluations, 4 * w),
+                    "gen": {"wall": float(m[3]), "utilisation": float(m[4])},
+                    "gen4": {"wall": float(m[5]), "utilisation": float(m[6])},
+                    "async": {"wall": float(m[7]), "utilisation": float(m[8]),
+                              "steady": None if m[9] is None else float(m[9])}}
+            elif q := QUALITY.match(line):
+                scores[q[1], q[2]] = (float(q[3]), float(q[4]))
+    return [rows[k] for k in sorted(rows)], scores, machine
+
+
+def render(rows: list[dict], scores: dict, machine_lines: list[str], command: str,
+           evaluations: int, seeds: int, note: str = "") -> None:
+    """Write bench/results/async.md and the summary rows for the README."""
+    lines = ["# Asynchronous vs generational evaluation", "", *machine_lines, "",
+             f"Command: `{command}`. {evaluations} evaluations per configuration; random search; "
+             "process executor; durations log-normal with the given sigma and mean "
+             "max(30 ms, 5 ms × workers). Wall time from workers ready to the budget-th outcome "
+             "(a generational population that does not divide the budget runs its last "
+             "generation past it); utilisation = busy worker-seconds / (workers × wall time "
+             "to the last outcome). Async, in brackets: the share of the slots held from the "
+             "start to the budget's last ask (before the final drain, where workers whose "
+             "budget is spent wait for the slowest evaluations still running).", ""]
+    if note:
+        lines += [note, ""]
+    lines += ["| workers | sigma | mean duration | generational, population = workers: wall s "
+              "(utilisation) | generational, population ≈ 4 × workers (P) | async [slots held] "
+              "| async speed-up vs population = workers | vs ≈ 4 × workers |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        g, g4, a = r["gen"], r["gen4"], r["async"]
+        held = "–" if a.get("steady") is None else f"{a['steady']:.3f}"
+        lines.append(f"| {r['workers']} | {r['sigma']} | {r['mean'] * 1000:.0f} ms "
+                     f"| {g['wall']:.2f} ({g['utilisation']:.3f}) "
+                     f"| {g4['wall']:.2f} ({g4['utilisation']:.3f}; P = {r['pop4']}) "
+                     f"| {a['wall']:.2f} ({a['utilisation']:.3f}) [{held}] "
+                     f"| {g['wall'] / a['wall']:.2f}× | {g4['wall'] / a['wall']:.2f}× |")
+    quality_text = []
+    if scores:
+        lines += ["", f"Best rastrigin-10D loss after {evaluations} evaluations (8 workers, "
+                  f"sigma 1, mean 5 ms), {seeds} seeds, mean ± SE:", "",
+                  "| optimizer | generational | async | difference (async − generational) |",
+                  "|---|---|---|---|"]
+        for optimizer in ("ga", "cmaes"):
+            if (optimizer, "async") not in scores or (optimizer, "generational") not in scores:
+                continue
+            gm, gse = scores[optimizer, "generational"]
+            am, ase = scores[optimizer, "async"]
+            se = float(np.hypot(gse, ase))
+            diff = f"{am - gm:+.3f} ({(am - gm) / se:+.1f} SE)" if se > 0 else f"{am - gm:+.3f}"
+            lines.append(f"| {optimizer} | {gm:.3f} ± {gse:.3f} | {am:.3f} ± {ase:.3f} | {diff} |")
+            quality_text.append((optimizer, gm, gse, am, ase, diff))
+    lines += ["", "A fresh async run with the same seed may differ from an earlier one: what it "
+              "computes depends on the order in which evaluations complete (each run records "
+              "that order; `l2l replay` reproduces a run from it). The ga in async mode is "
+              "steady-state (tournament parents, the worst replaced), cmaes updates once per "
+              "lambda completions, so the two modes are different algorithms at equal "
+              "evaluations.", ""]
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+    worst = min(r["async"]["utilisation"] for r in rows)
+    gen_range = (min(r["gen"]["utilisation"] for r in rows), max(r["gen"]["utilisation"] for r in rows))
+    out = [{"what": f"async evaluation: worker utilisation, log-normal durations (sigma 0.5-1.5), "
+                    f"{', '.join(sorted({str(r['workers']) for r in rows}, key=int))} workers, "
+                    f"{evaluations} evaluations",
+            "l2l": f"≥ {worst:.3f} in every setting measured ({len(rows)})",
+            "reference": f"generational (population = workers): {gen_range[0]:.2f}-{gen_range[1]:.2f};"
+                         " goal ≥ 0.95"}]
+    key = next((r for r in rows if r["workers"] == 32 and r["sigma"] == 1.0), None)
+    if key is not None:
+        out.append({
+            "what": f"async: wall time to {evaluations} evaluations, sigma 1, 32 workers",
+            "l2l": f"{key['async']['wall']:.1f} s ({key['gen']['wall'] / key['async']['wall']:.2f}× "
+                   f"shorter; {key['gen4']['wall'] / key['async']['wall']:.2f}× vs population "
+                   f"{key['pop4']})",
+            "reference": f"generational: {key['gen']['wall']:.1f} s (population = workers), "
+                         f"{key['gen4']['wall']:.1f} s (population {key['pop4']}); goal ≥ 1.5× shorter"})
+    if quality_text:
+        out.append({
+            "what": f"async: best rastrigin-10D loss at {evaluations} evaluations, {seeds} seeds",
+            "l2l": "; ".join(f"{o} {am:.2f} ± {ase:.2f}" for o, _, _, am, ase, _ in quality_text),
+            "reference": "generational " + "; ".join(f"{o} {gm:.2f} ± {gse:.2f} ({d})"
+                                                     for o, gm, gse, _, _, d in quality_text)})
+    summary.write("async", command, machine_lines[0], out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="400 evaluations, 5 seeds")
+    ap.add_argument("--workers", default=",".join(map(str, WORKERS)),
+                    help="comma-separated worker counts of the grid ('' for none)")
+    ap.add_argument("--sigmas", default=",".join(map(str, SIGMAS)), help="comma-separated sigmas")
+    ap.add_argument("--no-quality", action="store_true", help="skip the quality comparison")
+    ap.add_argument("--from-log", nargs="+", metavar="LOG",
+                    help="run nothing: rebuild the results from what runs of this script printed")
+    args = ap.parse_args()
+    evaluations = 400 if args.quick else 2000
+    seeds = 5 if args.quick else 10
+    command = "python bench/async.py" + (" --quick" if args.quick else "")
+    if args.from_log:
+        rows, scores, machine_line = from_logs(args.from_log, evaluations)
+        missing = [f"workers {w}, sigma {s}" for w in WORKERS for s in SIGMAS
+                   if not any(r["workers"] == w and r["sigma"] == s for r in rows)]
+        note = ("Rebuilt with `--from-log` from the lines the run printed: the run was stopped "
+                "by its time limit" + (f" before {'; '.join(missing)}" if missing else "")
+                + ("" if scores else " and before the quality comparison") + " (not measured).")
+        render(rows, scores, [machine_line], command, evaluations, seeds, note)
+        return 0
+    machine = Machine.measure(["l2l-core", "numpy"])
+    print(machine.markdown()[0], flush=True)
+    workers = tuple(int(w) for w in args.workers.split(",") if w)
+    sigmas = tuple(float(x) for x in args.sigmas.split(",") if x)
+    rows, scores = measure(evaluations, seeds, workers, sigmas, with_quality=not args.no_quality)
+    if (workers, sigmas) != (WORKERS, SIGMAS) or args.no_quality:
+        return 0  # a part of the grid: combine its printed lines with --from-log
+    machine.finish()
+    render(rows, scores, machine.markdown(), command, evaluations, seeds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""Async mode: the loop without a generation barrier, its store commits, resume and replay."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from executor_checks import assert_async_trouble
+from fault_harness import committed, evaluation_rows, l2l
+
+from l2l import ConfigError, Experiment, Store, build
+from l2l.asynchronous import AsyncSettings, async_seed, async_stats, replay
+from l2l.config import experiment_from_config
+from l2l.experiment import Stop
+from l2l.executors.process import ProcessExecutor
+
+ASYNC_OPTIMIZERS = ["random", "ga", "cmaes", "sa", "pt", "gs"]
+
+
+def experiment(optimizer="ga", executor=None, store=None, evaluations=40, seed=5, **kw):
+    opt = build("optimizer", optimizer, **({"population": 6} if optimizer in ("ga", "sa", "pt", "random") else {}))
+    return Experiment(build("optimizee", "function", function="rastrigin", dimension=3), opt,
+                      executor, store, seed=seed, stop=Stop(max_evaluations=evaluations),
+                      mode="async", **kw)
+
+
+def table(store, run_id):
+    return [(i.generation, i.index, i.seed, repr(i.params), i.evaluation.status,
+             i.evaluation.fitness) for i in store.individuals(run_id)]
+
+
+@pytest.mark.parametrize("optimizer", ASYNC_OPTIMIZERS)
+def test_every_async_optimizer_spends_the_budget_and_is_deterministic_in_serial(optimizer):
+    runs = []
+    for _ in range(2):
+        exp = experiment(optimizer)
+        result = exp.run()
+        assert result.status == "finished" and result.evaluations == 40
+        runs.append(table(exp.store, result.run_id))
+        # serial: evaluations complete in ask order; seeds depend on (run seed, ask) only
+        order = [c.ask for c in exp.store.completions(result.run_id)]
+        assert order == list(range(40))
+        width = exp.store.last_checkpoint(result.run_id)[1]["loop"]["width"]
+        assert [r[2] for r in runs[-1]] == [async_seed(5, g * width + i) for g, i, *_ in runs[-1]]
+    assert runs[0] == runs[1]
+
+
+def test_async_optimizers_improve_on_random_start():
+    """Each optimizer learns from what it is told: its best after 300 evaluations on the
+    sphere is well below the best of its first 30 (random search excepted)."""
+    for name in ("ga", "cmaes", "sa", "pt"):
+        opt = build("optimizer", name, **({"population": 6} if name != "cmaes" else {}))
+        exp = Experiment(build("optimizee", "function", function="sphere", dimension=4), opt,
+                         seed=2, stop=Stop(max_evaluations=300), mode="async")
+        result = exp.run()
+        losses = [i.evaluation.fitness[0] for i in exp.store.individuals(result.run_id)]
+        assert result.best_fitness[0] < min(losses[:30]) / 4, name
+
+
+def test_process_executor_runs_async_with_every_slot_busy(tmp_store):
+    exp = experiment("cmaes", ProcessExecutor(workers=2), tmp_store, evaluations=30)
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == 30
+    with Store(tmp_store, readonly=True) as store:
+        stats = async_stats(store, result.run_id)
+        assert stats is not None and stats.slots == 2 and stats.evaluations == 30
+        assert stats.in_flight_max == 2 and 0 < stats.utilisation <= 1.0 + 1e-9
+        assert sorted(c.ask for c in store.completions(result.run_id)) == list(range(30))
+
+
+def test_failure_matrix_in_async_mode_on_the_process_executor():
+    assert_async_trouble(ProcessExecutor(workers=2, timeout=1))
+
+
+def test_commits_every_k_completions(tmp_store):
+    exp = experiment("random", None, tmp_store, evaluations=20,
+                     asynchronous=AsyncSettings(commit_every=5))
+    exp.run()
+    with Store(tmp_store, readonly=True) as store:
+        assert len(store.history(1)) == 4  # 20 completions, a checkpoint per 5
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"optimizer": {"name": "ce"}}, "optimizer 'ce' does not support it (these do: "),
+    ({"experiment": {"repeats": 3}}, "does not support repeats or reevaluate"),
+    ({"experiment": {"max_evaluations": None}}, "needs max_evaluations"),
+    ({"experiment": {"in_flight": 0}}, "in_flight must be an integer of at least 1"),
+    ({"experiment": {"commit_every": 1.5}}, "commit_every must be an integer"),
+    ({"experiment": {"commit_seconds": -1}}, "commit_seconds must be a positive number"),
+    ({"experiment": {"mode": "asap"}}, "mode = 'asap' should be one of"),
+    ({"experiment": {"mode": "generational", "in_flight": 2}}, "in_flight need(s) mode = \"async\""),
+])
+def test_what_async_mode_cannot_run_is_a_config_error(bad, message):
+    config = {"experiment": {"mode": "async", "max_evaluations": 10},
+              "optimizee": {"name": "function", "function": "sphere", "dimension": 2},
+              "optimizer": {"name": "ga"}, "executor": {"name": "serial"}}
+    for part, values in bad.items():
+        config[part] = {k: v for k, v in {**config[part], **values}.items() if v is not None} \
+            if part == "experiment" else values
+    with pytest.raises(ConfigError) as info:
+        experiment_from_config(config)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    if bad.get("optimizer"):
+        assert "random" in str(info.value) and "cmaes" in str(info.value)
+
+
+CONFIG = """
+[experiment]
+name = "async-run"
+seed = 11
+mode = "async"
+max_evaluations = {evaluations}
+[optimizee]
+name = "function"
+function = "rastrigin"
+dimension = 4
+cost = {cost}
+[optimizer]
+name = "ga"
+population = 8
+[executor]
+name = "{executor}"
+{workers}
+"""
+
+
+def write(tmp_path, executor, evaluations=60, cost=0.02):
+    path = tmp_path / f"async-{executor}.toml"
+    path.write_text(CONFIG.format(evaluations=evaluations, cost=cost, executor=executor,
+                                  workers="workers = 3" if executor == "process" else ""))
+    return path
+
+
+def rows(db, run_id):
+    return evaluation_rows(db, run_id, "generation, idx, seed, params, fitness, status")
+
+
+def kill_mid_run(config, store, at_least):
+    proc = subprocess.Popen([sys.executable, "-m", "l2l", "run", str(config), "--store", store],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while committed(store) < at_least and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return committed(store)
+
+
+@pytest.mark.parametrize("executor", ["serial", "process"])
+def test_kill_9_then_resume_then_replay_is_bit_identical(tmp_path, executor):
+    config = write(tmp_path, executor)
+    killed = str(tmp_path / "killed.db")
+    done = kill_mid_run(config, killed, 15)
+    assert 15 <= done < 60, "the kill must land mid-run"
+    before = rows(killed, 1)
+    with Store(killed, readonly=True) as store:  # nothing half-written
+        assert len(before) == len(store.completions(1)) >= done
+    res = l2l("resume", "1", "--store", killed)
+    assert res.returncode == 0, res.stderr
+    assert "finished: 60 evaluations (async)" in res.stdout
+    after = rows(killed, 1)
+    assert len(after) == 60 and set(before) <= set(after)  # committed work kept as it was
+    if executor == "serial":  # deterministic order: the same as an uninterrupted run
+        reference = str(tmp_path / "reference.db")
+        assert l2l("run", str(config), "--store", reference).returncode == 0
+        assert rows(reference, 1) == after
+    res = l2l("replay", "1", "--store", killed)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "identical to the record" in res.stdout
+    assert [r[:-1] for r in rows(killed, 2)] == [r[:-1] for r in after]
+
+
+def test_replay_reports_a_divergence(tmp_store):
+    exp = experiment("ga", None, tmp_store, evaluations=20)
+    exp.run()
+    with Store(tmp_store) as store:  # tamper with the record: one fitness changed
+        store.db.execute("UPDATE evaluations SET fitness = '[123.0]' WHERE generation = 1 AND idx = 0")
+        result, differences = replay(store, 1)
+    assert result.evaluations == 20
+    assert differences and "fitness" in differences[0]
+
+
+def test_replay_of_a_generational_run_is_refused(tmp_path):
+    store = str(tmp_path / "g.db")
+    Experiment(build("optimizee", "function", function="sphere", dimension=2),
+               build("optimizer", "ga", population=4), store=store, generations=2).run()
+    res = l2l("replay", "1", "--store", store)
+    assert res.returncode == 2 and "not an async run" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_run_show_and_progress_state_the_async_facts(tmp_path):
+    config = write(tmp_path, "process", evaluations=24, cost=0.01)
+    store = str(tmp_path / "runs.db")
+    res = l2l("run", str(config), "--store", store)
+    assert res.returncode == 0, res.stderr
+    assert "async: evaluations 24/24" in res.stderr and "in flight" in res.stderr
+    assert "utilisation" in res.stderr
+    assert "worker utilisation" in res.stdout and "3 slots" in res.stdout
+    show = l2l("show", "1", "--store", store)
+    assert show.returncode == 0
+    assert "async: 24 evaluations" in show.stdout and "worker utilisation" in show.stdout
+
+
+def test_a_store_of_schema_3_reads_and_upgrades(tmp_path):
+    """Stores written before the completions table existed: read as they are, upgraded to
+    schema 4 when opened for writing, and an async run can then be added to them."""
+    import sqlite3
+
+    db = str(tmp_path / "v3.db")
+    Experiment(build("optimizee", "function", function="sphere", dimension=2),
+               build("optimizer", "ga", population=4), store=db, generations=2).run()
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE completions")
+    con.execute("PRAGMA user_version = 3")
+    con.commit()
+    con.close()
+    with Store(db, readonly=True) as store:
+        assert store.completions(1) == [] and async_stats(store, 1) is None
+    assert l2l("show", "1", "--store", db).returncode == 0
+    exp = experiment("random", None, db, evaluations=5)
+    assert exp.run().evaluations == 5
+    with Store(db, readonly=True) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert len(store.completions(2)) == 5
