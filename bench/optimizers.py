@@ -536,6 +536,33 @@ def best_per_budget(cache: dict, methods: list[str], dims: list[int],
                     "budget, from the same runs as above)", ""]
 
 
+def peers_on_instance_1(cache: dict, dims: list[int]) -> tuple[list[str], list[dict]]:
+    """l2l ``cmaes`` beside every peer measured on instance 1 (where they all ran): a table and
+    one summary row per dimension, "targets reached at 1000·d (at 100·d)"."""
+    lines = ["## l2l cmaes beside every peer measured, instance 1: targets reached at 1000·d "
+             "(100·d)", "", "| d | " + " | ".join(["l2l cmaes", *map(label, PEERS)]) + " |",
+             "|---|" + "---|" * (1 + len(PEERS))]
+    rows = []
+    for d in dims:
+        cells = {}
+        for m in ("cmaes", *PEERS):
+            got = [collect(cache, m, d, k, [1]) for k in (1000, 100)]
+            if any(got):
+                cells[m] = " ".join(("—" if r is None else f"{score(r, k * d)[0]:.3f}") if n == 0
+                                    else f"({'—' if r is None else f'{score(r, k * d)[0]:.3f}'})"
+                                    for n, (r, k) in enumerate(zip(got, (1000, 100))))
+        if "cmaes" not in cells or len(cells) < 2:
+            continue
+        lines.append(f"| {d} | " + " | ".join(cells.get(m, "not run") for m in ("cmaes", *PEERS))
+                     + " |")
+        rows.append({"what": f"bbob f1-24 targets reached at 1000·d (100·d), d={d}, instance 1, "
+                             "beside every peer measured there",
+                     "l2l": f"cmaes {cells['cmaes']}",
+                     "reference": "; ".join(f"{label(m)} {cells[m]}" for m in PEERS if m in cells)
+                     + " (same bench; — = not run at that budget)"})
+    return lines + [""], rows
+
+
 def report(methods: list[str], dims: list[int], instances: list[int], command: str) -> None:
     cache = load_cache()
     suites = sorted({k.split("|")[0] for k in cache["runs"]
@@ -610,6 +637,9 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
                                  "l2l": f"cmaes {a.mean():.3f} ({ratio:.2f}× pycma IPOP)",
                                  "reference": f"pycma IPOP {b.mean():.3f} (same run)"})
         lines.append("")
+    peer_lines, peer_rows = peers_on_instance_1(cache, dims)
+    lines += peer_lines
+    rows += peer_rows
     for d in dims:
         lines += [f"## d = {d}: per function group, 100·d / 1000·d", "",
                   "| method | " + " | ".join(GROUPS) + " |", "|---|" + "---|" * len(GROUPS)]
