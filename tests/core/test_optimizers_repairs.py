@@ -175,30 +175,6 @@ def test_cmaes_solves_a_rotated_ill_conditioned_problem_precisely() -> None:
     assert best < 1e-10, best
 
 
-def test_cmaes_fold_keeps_the_middle_and_bends_onto_the_bounds() -> None:
-    from l2l.optimizers.cmaes import MARGIN, fold_unit
-
-    m = MARGIN
-    y = np.linspace(-3.0, 4.0, 70_001)
-    x = fold_unit(y)
-    assert x.min() >= 0.0 and x.max() <= 1.0
-    assert np.abs(np.diff(x)).max() <= (y[1] - y[0]) * (1 + 1e-9)     # continuous, slope <= 1
-    middle = np.linspace(m, 1 - m, 11)
-    assert np.allclose(fold_unit(middle), middle)
-    assert fold_unit(np.array(-m)) == 0.0 and fold_unit(np.array(1 + m)) == 1.0
-    # near the band's end a coordinate lands quadratically close to the bound
-    assert 0 < fold_unit(np.array(-m + 1e-4)) < 1e-6
-    assert np.allclose(fold_unit(y + 2 * (1 + 2 * m)), x)             # periodic
-
-
-@pytest.mark.parametrize("d", [5, 20])
-def test_cmaes_reaches_an_optimum_on_the_bounds_at_100_d(d: int) -> None:
-    # with plain mirroring at the bounds the 100·d evaluations ended 6e-3 .. 7e-2 above the
-    # slope's corner (seeds 0-4); the linear-quadratic fold gets to 8e-4 or closer (seeds 0-7)
-    best, _ = drive("cmaes", slope, d, 100 * d, seed=0)
-    assert best < 1e-3, best
-
-
 def test_auto_choices() -> None:
     def problem(space: Space) -> Problem:
         return Problem(space, Objectives(), 0)

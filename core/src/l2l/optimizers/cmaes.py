@@ -9,32 +9,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem, VectorOptimizer
-from .utils import choice, from_unit, positive_int
+from .utils import choice, from_unit, positive_int, reflect_unit
 
 RESTARTS = ("bipop", "ipop", "none")
-#: width, in units of a range, of the band at each bound where a sample's coordinate is bent
-#: quadratically onto the bound. pycma's band on COCO's [-5, 5] is 0.03 (0.3 of 10); a
-#: narrower band bends more steeply, so a search that met a bound on its way to an interior
-#: optimum leaves it sooner (rotated 8-D ellipsoid, condition 1e6, 8000 evaluations: 16 of 16
-#: seeds reached 1e-10 with 0.01, 15 with 0.03), while the gain on a bound is kept (5-D
-#: linear slope at 100·d: median 1.1e-4 above the optimum with 0.01, 7e-5 with 0.03, 1.4e-2
-#: mirroring)
-MARGIN = 0.01
-
-
-def fold_unit(y: np.ndarray, margin: float = MARGIN) -> np.ndarray:
-    """Map any real vector into [0, 1] as pycma's linear-quadratic box transformation does:
-    mirror it into [-m, 1 + m] (``m`` = ``margin``; period 2 (1 + 2 m)), keep [m, 1 - m] as it
-    is and bend each band [-m, m], [1 - m, 1 + m] quadratically onto [0, m], [1 - m, 1] (value
-    and slope continuous). A coordinate within ``e`` of a bound then comes from within
-    sqrt(4 m e) of the band's end, so an optimum on a bound needs the square root of the
-    precision that plain mirroring does (COCO's linear slope, f5)."""
-    m = float(margin)
-    period = 2.0 * (1.0 + 2.0 * m)
-    phase = np.mod(y + m, period)
-    x = np.where(phase > period / 2, period - phase, phase) - m
-    return np.where(x < m, (x + m) ** 2 / (4 * m),
-                    np.where(x > 1 - m, 1 - (1 + m - x) ** 2 / (4 * m), x))
 
 
 class Strategy:
@@ -68,12 +45,9 @@ class CMAES(VectorOptimizer):
     Jastrebski & Arnold 2006) and restarts, implemented here in numpy so that its whole state
     is a handful of arrays (exact checkpoint/resume at no cost).
 
-    The search runs in the unit cube of the space's bounds; a sampled point is folded into the
-    cube by :func:`fold_unit` (mirrored, and bent quadratically onto a bound within 0.01 of a
-    range of it, like pycma's box transformation), so every asked vector is inside and an
-    optimum on a bound is approached twice as fast in log-precision as by plain mirroring (on
-    COCO's linear slope f5 at 100·d, instances 1-3: 0.50 of the targets instead of 0.31 at
-    d = 5 and 0.47 instead of 0.14 at d = 20). A run ends on the usual criteria (no change of the best values over
+    The search runs in the unit cube of the space's bounds; a sampled point is mirrored into
+    the cube at the bounds (every asked vector is inside; an optimum on a bound is reached as a
+    mirror-symmetric one). A run ends on the usual criteria (no change of the best values over
     10 + 30 d / lambda generations, the step size below 1e-12 of its start, the covariance
     condition above 1e14, no effect of a step along a principal axis, stagnation of the median
     over 120 + 30 d / lambda generations); then it restarts from a uniformly drawn point:
@@ -169,7 +143,7 @@ class CMAES(VectorOptimizer):
     def ask_vectors(self) -> np.ndarray:
         z = self.rng.standard_normal((int(self.lam), len(self.mean)))
         self.samples = self.mean + float(self.sigma_now) * (z * self.scales) @ self.basis.T
-        return from_unit(self.space, fold_unit(self.samples))
+        return from_unit(self.space, reflect_unit(self.samples))
 
     def tell_losses(self, vectors: np.ndarray, losses: np.ndarray,
                     evaluations: Sequence[Evaluation]) -> None:
