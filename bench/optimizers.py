@@ -637,8 +637,10 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
                 if factor == 1000:
                     rows.append({"what": f"bbob f1-24 targets reached at 1000·d, d={d} "
                                          f"(instances {common[0]}-{common[-1]})",
-                                 "l2l": f"cmaes {a.mean():.3f} ({ratio:.2f}× pycma IPOP)",
-                                 "reference": f"pycma IPOP {b.mean():.3f} (same run)"})
+                                 "l2l": f"cmaes {a.mean():.3f} ({ratio:.2f} ± {se:.2f}× pycma "
+                                        "IPOP, paired over instances)",
+                                 "reference": f"pycma IPOP {b.mean():.3f} (same bench and "
+                                              "instances)"})
         lines.append("")
     peer_lines, peer_rows = peers_on_instance_1(cache, dims)
     lines += peer_lines
