@@ -18,8 +18,10 @@ Our optimizers are driven directly through ``start(Problem)`` / ``ask_vectors`` 
 written ``name:key=value,...`` (e.g. ``cmaes:restarts=ipop``). Peers run in their best
 documented configuration: pycma (``cma.fmin2``, x0 uniform in [-4, 4]^d, sigma0 = 2, bounds,
 without restarts / IPOP with 9 restarts / BIPOP), nevergrad ``CMA``, ``TwoPointsDE``, ``NGOpt``
-(told the budget), optuna's ``CmaEsSampler`` (per-trial cost grows with the trials: run at
-100·d, d = 5 and 10 only), and the ``cmaes`` library with its IPOP restart recipe.
+(told the budget), optuna's ``CmaEsSampler`` (limited to 100·d at d = 5 and 10: its per-trial
+cost grows with the trials), and the ``cmaes`` library with its IPOP restart recipe. Which of
+them ran where is in the tables ("not run" where a session did not get to it) and in the list
+of sessions at the end of the results.
 
 Runs are cached ($L2L_BENCH_CACHE, default /tmp/l2l-bench-optimizers-bbob.json), keyed by
 method, problem, budget and the code version (ours: a hash of ``l2l/optimizers``; peers: the
@@ -29,6 +31,7 @@ optimizer is rerun. Runs are niced and spread over at most 2 processes::
     python bench/optimizers.py --quick            # ~5 min of 2 cores: d = 5, 20; instance 1
     python bench/optimizers.py                    # everything (run it several times if cut off)
     python bench/optimizers.py --methods cmaes,pycma-ipop --dims 20
+    python bench/optimizers.py --methods ngopt --dims 20 --factors 100   # NGOpt at 100·d only
     python bench/optimizers.py --report           # tables -> bench/results/optimizers.md
 
 Install the peers with ``pip install -r bench/requirements-optimizers.txt``.
@@ -78,7 +81,7 @@ PACKAGES = {"pycma": "cma", "pycma-ipop": "cma", "pycma-bipop": "cma", "cmaes-li
 BUDGETED = ("auto", "ng-cma", "ng-de", "ngopt", "optuna-cma")
 #: (budget factors, dims) a peer is limited to, and why
 LIMITS = {"optuna-cma": ((100,), (5, 10), "optuna's per-trial cost grows with the number of trials "
-                         "(~10 ms per trial after 1,000 trials): run at 100·d, d = 5 and 10 only")}
+                         "(~10 ms per trial after 1,000 trials): limited to 100·d at d = 5 and 10")}
 
 
 def split_suite(method: str) -> tuple[str, str]:
@@ -367,7 +370,9 @@ def budgets_of(method: str, d: int) -> tuple[int, ...]:
 
 
 def tasks_for(methods: list[str], dims: list[int], instances: list[int],
-              cache: dict) -> list[tuple]:
+              cache: dict, factors: tuple[int, ...] = (100, 1000)) -> list[tuple]:
+    """The runs missing from the cache; a method told its budget runs only at ``factors``·d
+    (an anytime method always runs at its largest budget)."""
     tasks = []
     for method in methods:
         version = code_version(method)
@@ -375,6 +380,8 @@ def tasks_for(methods: list[str], dims: list[int], instances: list[int],
             if d not in LIMITS.get(split_suite(method)[1], ((), DIMS, ""))[1]:
                 continue
             for budget in budgets_of(method, d):
+                if base(method) in BUDGETED and budget // d not in factors:
+                    continue
                 for f in FUNCTIONS:
                     for i in instances:
                         if key(method, f, d, i, budget, version) not in cache["runs"]:
@@ -387,10 +394,11 @@ def _nice() -> None:
     os.nice(10)
 
 
-def run(methods: list[str], dims: list[int], instances: list[int], processes: int) -> None:
+def run(methods: list[str], dims: list[int], instances: list[int], processes: int,
+        factors: tuple[int, ...] = (100, 1000)) -> None:
     cache = load_cache()
     machine = Machine.measure(["l2l-core", "coco-experiment", "cma", "cmaes", "nevergrad", "optuna"])
-    todo = tasks_for(methods, dims, instances, cache)
+    todo = tasks_for(methods, dims, instances, cache, factors)
     versions = {m: code_version(m) for m in methods}
     print(f"{len(todo)} runs to do ({len(methods)} methods, dims {dims}, instances {instances}); "
           f"{processes} processes, niced", flush=True)
@@ -409,7 +417,8 @@ def run(methods: list[str], dims: list[int], instances: list[int], processes: in
     cache["sessions"].append({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                               "methods": methods, "dims": dims, "instances": instances,
                               "runs": len(todo), "wall_s": round(wall, 1),
-                              "machine": machine.finish().markdown()})
+                              "machine": machine.finish().markdown(),
+                              **({} if factors == (100, 1000) else {"factors": list(factors)})})
     save_cache(cache)
     print(f"{len(todo)} runs in {wall:.0f} s", flush=True)
 
@@ -527,6 +536,36 @@ def best_per_budget(cache: dict, methods: list[str], dims: list[int],
                     "budget, from the same runs as above)", ""]
 
 
+def peers_on_instance_1(cache: dict, dims: list[int]) -> tuple[list[str], list[dict]]:
+    """l2l ``cmaes`` beside every peer measured on instance 1 (where they all ran): a table and
+    a summary row for each dimension where at least three peers ran, "targets reached at 1000·d
+    (at 100·d)"."""
+    lines = ["## l2l cmaes beside every peer measured, instance 1: targets reached at 1000·d "
+             "(100·d)", "", "| d | " + " | ".join(["l2l cmaes", *map(label, PEERS)]) + " |",
+             "|---|" + "---|" * (1 + len(PEERS))]
+    rows = []
+    for d in dims:
+        cells = {}
+        for m in ("cmaes", *PEERS):
+            got = [collect(cache, m, d, k, [1]) for k in (1000, 100)]
+            if any(got):
+                cells[m] = " ".join(("—" if r is None else f"{score(r, k * d)[0]:.3f}") if n == 0
+                                    else f"({'—' if r is None else f'{score(r, k * d)[0]:.3f}'})"
+                                    for n, (r, k) in enumerate(zip(got, (1000, 100))))
+        if "cmaes" not in cells or len(cells) < 2:
+            continue
+        lines.append(f"| {d} | " + " | ".join(cells.get(m, "not run") for m in ("cmaes", *PEERS))
+                     + " |")
+        if len(cells) < 4:   # the README row is for dimensions where most peers ran
+            continue
+        rows.append({"what": f"bbob f1-24 targets reached at 1000·d (100·d), d={d}, instance 1, "
+                             "beside every peer measured there",
+                     "l2l": f"cmaes {cells['cmaes']}",
+                     "reference": "; ".join(f"{label(m)} {cells[m]}" for m in PEERS if m in cells)
+                     + " (same bench; — = not run at that budget)"})
+    return lines + [""], rows
+
+
 def report(methods: list[str], dims: list[int], instances: list[int], command: str) -> None:
     cache = load_cache()
     suites = sorted({k.split("|")[0] for k in cache["runs"]
@@ -598,9 +637,14 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
                 if factor == 1000:
                     rows.append({"what": f"bbob f1-24 targets reached at 1000·d, d={d} "
                                          f"(instances {common[0]}-{common[-1]})",
-                                 "l2l": f"cmaes {a.mean():.3f} ({ratio:.2f}× pycma IPOP)",
-                                 "reference": f"pycma IPOP {b.mean():.3f} (same run)"})
+                                 "l2l": f"cmaes {a.mean():.3f} ({ratio:.2f} ± {se:.2f}× pycma "
+                                        "IPOP, paired over instances)",
+                                 "reference": f"pycma IPOP {b.mean():.3f} (same bench and "
+                                              "instances)"})
         lines.append("")
+    peer_lines, peer_rows = peers_on_instance_1(cache, dims)
+    lines += peer_lines
+    rows += peer_rows
     for d in dims:
         lines += [f"## d = {d}: per function group, 100·d / 1000·d", "",
                   "| method | " + " | ".join(GROUPS) + " |", "|---|" + "---|" * len(GROUPS)]
@@ -648,7 +692,9 @@ def report(methods: list[str], dims: list[int], instances: list[int], command: s
     for s in cache["sessions"]:
         lines.append(f"- {s['date']}: `--methods {';'.join(s['methods'])} --dims "
                      f"{','.join(map(str, s['dims']))} --instances "
-                     f"{','.join(map(str, s['instances']))}`: {s['runs']} runs in "
+                     f"{','.join(map(str, s['instances']))}"
+                     + (f" --factors {','.join(map(str, s['factors']))}" if "factors" in s else "")
+                     + f"`: {s['runs']} runs in "
                      f"{s['wall_s']:.0f} s wall. " + " ".join(s["machine"]))
     lines += ["", "(The runs of sessions that were interrupted are kept in the cache and "
               "counted above; they are not listed.)", "", cpu_note(cache)]
@@ -672,6 +718,9 @@ def main() -> None:
     parser.add_argument("--instances", default="1-3", help="e.g. 1-5 or 1,2")
     parser.add_argument("--quick", action="store_true",
                         help="d = 5 and 20, instance 1, our optimizers and pycma IPOP")
+    parser.add_argument("--factors", default="100,1000",
+                        help="budgets (·d) at which a method told its budget (auto, nevergrad, "
+                             "optuna) runs; e.g. 100 skips its separate 1000·d runs")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--report", action="store_true", help="only write the tables and plot")
     parser.add_argument("--merge", action="append", default=[], metavar="CACHE",
@@ -696,7 +745,8 @@ def main() -> None:
              and not (n > 0 and sys.argv[n] == "--merge")]
     command = "python bench/optimizers.py " + " ".join(shown)
     if not args.report:
-        run(methods, dims, instances, max(1, min(2, args.processes)))
+        run(methods, dims, instances, max(1, min(2, args.processes)),
+            tuple(int(x) for x in args.factors.split(",")))
     report(methods, dims, instances, command)
 
 
