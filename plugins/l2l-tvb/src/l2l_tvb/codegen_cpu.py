@@ -124,7 +124,7 @@ def model_source(spec: ModelSpec) -> str:
         "import math", "import numpy as np", "from numba import njit",
         "from l2l_tvb.batched_cpu import prefetch", "from l2l_tvb.rng import normal_pair", "",
         f"NSV = {spec.nsv}", f"NC = {len(spec.couplings)}", f"NH = {len(lay.hist_rows)}",
-        f"NQ = {lay.nq}", f"NP = {lay.n_params}", f"PREFETCH = 8", "", "")
+        f"NQ = {lay.nq}", f"NP = {lay.n_params}", "PREFETCH = 8", "", "")
     # per-lane constants
     src('@njit(cache=True)', "def _derive(p, ca, cb, speed, dt, n_node):").indent()
     src("nl = p.shape[1]", "q = np.empty((NQ, nl))", "for r in range(NP):", "    for l in range(nl):",
@@ -204,7 +204,7 @@ def _kernel(src: _Src, lay: Layout, noise: bool) -> None:
             "# contiguous run of the ring (prefetching the start of the run PREFETCH connections on)",
             "for i in range(n_node):").indent()
         for j, h in enumerate(lin):
-            src(f"for qq in range(tc):", f"    cq = cpl[{j}, i, qq]", "    for l in range(nl):", "        cq[l] = 0.0")
+            src("for qq in range(tc):", f"    cq = cpl[{j}, i, qq]", "    for l in range(nl):", "        cq[l] = 0.0")
         src("for m in range(row_ptr[i], mid[i]):").indent()
         src("mp = m + PREFETCH", "if mp < mid[i]:").indent()
         src("kp = order[mp]", "sp = now0 - delays[kp]", "sp = sp + n_slot if sp < 0 else sp")
