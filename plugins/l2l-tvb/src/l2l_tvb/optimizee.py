@@ -45,8 +45,13 @@ class TvbFc(Optimizee):
     finite-difference gradients need; the run's seed still drives the optimizer).
     """
 
-    #: what ``l2l validate`` varies on fresh seeds (this optimizee has no held-out data)
-    fresh_seeds = "the fitness with new noise and random initial history"
+    @property
+    def fresh_seeds(self) -> str:  # type: ignore[override]
+        """What ``l2l validate`` varies on fresh seeds (this optimizee has no held-out data)."""
+        if self.noise_seed is not None:
+            return (f"nothing: noise_seed = {self.noise_seed} gives every evaluation the same noise and "
+                    "initial history (the training fitness again)")
+        return "the fitness with new noise and random initial history"
 
     def __init__(self, parameters: Mapping[str, Mapping[str, Any]] | None = None,
                  engine: str = "batched", model: str = "Generic2dOscillator",
