@@ -38,6 +38,7 @@ import pytest
 
 from l2l_tvb.batched import as_spec, csr, initial_history, simulate
 from l2l_tvb.rateml import builtin_models, rateml_dir, rateml_models
+from l2l_tvb.tvb_engine import own_boundaries
 
 N_STEPS = 1000
 SPEED = 10.0
@@ -116,7 +117,7 @@ def reference_model(case: Case, params: dict):
 
     kind, name = case.reference.split(":")
     cls = getattr(models, name) if kind == "tvb" else rateml_python_model(name)
-    model = cls(**{k: np.atleast_1d(np.asarray(v, float)) for k, v in params.items()})
+    model = own_boundaries(cls(**{k: np.atleast_1d(np.asarray(v, float)) for k, v in params.items()}))
     if case.bounds:
         vars(model)["state_variable_boundaries"] = {k: np.array(v, float) for k, v in case.bounds.items()}
     return model
