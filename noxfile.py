@@ -68,10 +68,15 @@ def core(session: nox.Session) -> None:
     session.run(*PYTEST, "tests/core", *session.posargs, env={"L2L_TEST_UV": uv} if uv else {})
 
 
+#: plugins whose tests run two at a time (pytest-xdist in their test extra): l2l-tvb's cold run
+#: is mostly numba compiling one kernel per model, which a second core halves
+PARALLEL_TESTS = {"tvb": ["-n", "2"]}
+
+
 def plugin_session(name: str) -> None:
     def run(session: nox.Session) -> None:
         session.install("-e", "core[test]", "-e", f"plugins/l2l-{name}[test]")
-        session.run(*PYTEST, f"tests/{name}", *session.posargs)
+        session.run(*PYTEST, *PARALLEL_TESTS.get(name, []), f"tests/{name}", *session.posargs)
 
     run.__doc__ = f"l2l-{name} with core only, and its tests."
     nox.session(name=name)(run)

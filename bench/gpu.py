@@ -111,7 +111,9 @@ def speed(model: str, conn, n_inst: int) -> float:
 
 
 def _compile_cpu(model: str) -> None:
-    simulate(model, load_connectome(76), 2, [1])
+    """Both CPU kernel variants of ``model``: noise-free and noisy."""
+    for nsig in (0.0, 1e-6):
+        simulate(model, load_connectome(76), 2, [1], nsig=nsig)
 
 
 def warm_cpu_kernels(names: list[str]) -> None:

@@ -12,6 +12,8 @@ stochastic Heun (nsig 1e-3 on every state variable), conduction speed 3 mm/ms, f
      without: vbjax in each layout it documents or allows (see vbjax_runs), its fastest one in
      the table.
   C. Every RateML model at 76 regions and 256 instances.
+  D. Where the time goes (Generic2dOscillator, 256 instances, each size): the share of the
+     coupling gather, the noise and the rest, by subtracting runs without them.
 Roofline (per instance and step): FLOPs counted from the generated kernel's expressions
 (coupling multiply-adds per connection, equations twice per Heun step, the Heun update, the
 noise's Box–Muller) and bytes it must move (one delayed state per connection and coupled
@@ -57,6 +59,9 @@ INSTANCES = (1, 16, 64, 256, 1024)
 STEPS = 500 if QUICK else 2000            # batched engine: 0.05 / 0.2 s simulated per instance
 TVB_STEPS = 500 if QUICK else 1000        # tvb-library: 0.05 / 0.1 s per run
 VB_STEPS = 300 if QUICK else 1000         # vbjax keeps every step (and its noise) in memory
+#: vbjax with delays gathers the dense delayed state every step (~0.06 instance·s/s on 2 cores:
+#: 1000 steps of 256 instances would take ~7 minutes per layout)
+VB_DELAY_STEPS = 100
 REPEATS = 1 if QUICK else 2
 #: noise-free-safe settings of the RateML models for part C (as in the cross-validation)
 RATEML_SETTINGS: dict[str, dict] = {
@@ -268,11 +273,12 @@ def part_b(lines: list[str]) -> dict:
     for delays, speed in ((False, 1e9), (True, SPEED)):
         ours = batched_rate(spec, conn, n_inst, STEPS, MPR_K, speed=speed,
                             state_range=RATEML_SETTINGS["MontbrioPazoRoxin"]["state_range"])
-        runs = {f"{name} f32": r for name, r in vbjax_runs(conn, n_inst, VB_STEPS, delays).items()}
+        vb_steps = VB_DELAY_STEPS if delays else VB_STEPS
+        runs = {f"{name} f32": r for name, r in vbjax_runs(conn, n_inst, vb_steps, delays).items()}
         best = max(runs, key=lambda name: runs[name][0])
         jax.config.update("jax_enable_x64", True)
         try:
-            runs[best.replace("f32", "f64")] = vbjax_runs(conn, n_inst, VB_STEPS, delays)[best.split()[0]]
+            runs[best.replace("f32", "f64")] = vbjax_runs(conn, n_inst, vb_steps, delays)[best.split()[0]]
         finally:
             jax.config.update("jax_enable_x64", False)
         for name, (total, integ) in runs.items():
@@ -308,6 +314,50 @@ def part_c(machine: Machine, lines: list[str]) -> None:
     lines.append("")
 
 
+def part_d(lines: list[str]) -> dict:
+    """Where the time goes (a profile by subtraction, the same kernel and inputs): the full
+    stochastic run; without the coupling gather (every coupling row switched off, as the
+    kernel does for a coupling no instance uses); and without the noise (the deterministic
+    kernel). Generic2dOscillator, 256 instances, float64."""
+    from l2l_tvb.rateml import ModelSpec
+
+    spec = as_spec("Generic2dOscillator")
+    lines += ["## D. Where the time goes: Generic2dOscillator, 256 instances, float64", "",
+              "Profile by subtraction (same kernel, inputs and step count; best of "
+              f"{REPEATS} after a warm-up): the coupling gather is full minus the run with every coupling row "
+              "switched off (the kernel skips a coupling no instance uses); the noise is full minus the "
+              "deterministic kernel (no Box–Muller); the rest (equations for both Heun stages, the update, the "
+              "state/history/output writes, the loop overhead) is the run without coupling and noise.", "",
+              "| regions | connections | full inst·s/s | coupling gather | noise | equations, update, writes |",
+              "|---:|---:|---:|---:|---:|---:|"]
+    original = ModelSpec.active
+    res = {}
+    for n_reg in REGIONS:
+        conn = load_connectome(n_reg)
+        nnz = len(csr(conn, SPEED, DT)[1])
+        full = batched_rate(spec, conn, 256, STEPS, G2D_A)
+        ModelSpec.active = lambda self, values: np.zeros(len(self.gates()), dtype=np.bool_)
+        try:
+            uncoupled = batched_rate(spec, conn, 256, STEPS, G2D_A)
+            simulate(spec, conn, 20, list(range(256)), coupling_a=G2D_A, speed=SPEED, dt=DT, nsig=0.0, istep=ISTEP)
+            bare = 0.0
+            for _ in range(REPEATS):
+                t = time.perf_counter()
+                simulate(spec, conn, STEPS, list(range(256)), coupling_a=G2D_A, speed=SPEED, dt=DT, nsig=0.0,
+                         istep=ISTEP)
+                bare = max(bare, 256 * STEPS * DT / 1000.0 / (time.perf_counter() - t))
+        finally:
+            ModelSpec.active = original
+        t_full, t_unc, t_bare = 1 / full, 1 / uncoupled, 1 / bare
+        share = {"coupling": (t_full - t_unc) / t_full, "noise": (t_unc - t_bare) / t_full, "rest": t_bare / t_full}
+        res[n_reg] = share
+        lines.append(f"| {n_reg} | {nnz} | {full:.2f} | {100 * share['coupling']:.0f} % | {100 * share['noise']:.0f} % "
+                     f"| {100 * share['rest']:.0f} % |")
+        print(lines[-1], flush=True)
+    lines.append("")
+    return res
+
+
 def _version(pkg: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -325,6 +375,7 @@ def main() -> None:
     b = part_b(body)
     if not QUICK:
         part_c(machine, body)
+    part_d(body)
     machine.finish()
     command = f"python bench/tvb.py{' --quick' if QUICK else ''}"
     lines += machine.markdown() + ["", "The machine is shared: the load average is printed above; every comparison "

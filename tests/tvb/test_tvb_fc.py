@@ -225,3 +225,19 @@ def test_state_range_config_errors(engine):
         TvbFc(state_range=[0.0, 1.0], **kw).setup()
     with pytest.raises(ConfigError, match="with state_range, not model_params"):
         TvbFc(model_params={"state_variable_range": {"r": [0.0, 1.0]}}, **kw).setup()
+
+
+def test_noise_seed_gives_every_evaluation_the_same_noise():
+    """Common random numbers: with noise_seed the fitness depends on the parameters only."""
+    space = {"coupling": {"low": 0.0, "high": 0.2}}
+    fixed = TvbFc(parameters=space, noise_seed=5, **FAST)
+    free = TvbFc(parameters=space, **FAST)
+    a, b = fixed.evaluate_batch([{"coupling": 0.1}] * 2, [1, 2])
+    assert a.fitness == b.fitness
+    assert fixed.evaluate({"coupling": 0.1}, 3).fitness == a.fitness
+    c, d = free.evaluate_batch([{"coupling": 0.1}] * 2, [1, 2])
+    assert c.fitness != d.fitness
+    assert fixed.fresh_seeds.startswith("nothing") and "new noise" in free.fresh_seeds
+    for bad in (-1, 1.5, "7", True):
+        with pytest.raises(ConfigError, match="noise_seed must be an integer"):
+            TvbFc(noise_seed=bad).setup()

@@ -111,6 +111,9 @@ def _ptr(a):
 HOST_CASES = [("Generic2dOscillator", "Linear", {}), ("Generic2dOscillator", "Kuramoto", {}),
               ("MontbrioPazoRoxin", None, {"cv": 0.5}), ("ZerlautAdaptationFirstOrder", None, {}),
               ("rateml:epileptor", None, {"Kvf": 0.05, "Ks": -0.05, "Iext": 5.0}), (WILSON_COWAN, None, {"P": 0.5})]
+#: with noise (one and three pairs of normals per step); the others noise-free, whose CPU kernel
+#: the cross-validation compiles anyway (each variant of a CPU kernel is one numba compile)
+NOISY = {"Generic2dOscillator-Linear", "MontbrioPazoRoxin-None", "rateml:epileptor-None"}
 #: initial ranges that keep rateml:epileptor's x1 > 0 (its x1 equation runs away below 0)
 RANGES = {"rateml:epileptor": {"x1": (0.5, 1.0), "y1": (-3.0, 0.0), "z": (2.5, 3.5), "x2": (-1.0, 0.0),
                                "y2": (0.0, 1.0), "g": (-0.2, 0.2)}}
@@ -120,6 +123,7 @@ RANGES = {"rateml:epileptor": {"x1": (0.5, 1.0), "y1": (-3.0, 0.0), "z": (2.5, 3
 def test_gpu_kernel_run_on_the_host_matches_the_cpu_kernel(model, coupling, params, tmp_path, conn68):
     """The generated CUDA source, compiled for the host, integrates like the CPU kernel (noise
     included: the same counter-based normals), and draws the same random initial history."""
+    noisy = f"{Path(model).stem}-{coupling}" in NOISY
     import numpy as np
 
     from l2l_tvb import batched
@@ -133,7 +137,7 @@ def test_gpu_kernel_run_on_the_host_matches_the_cpu_kernel(model, coupling, para
         batched.run_cpu = lambda spec_, args, lanes: (captured.update(args=[a.copy() if hasattr(a, "copy") else a
                                                                             for a in args]), real_run(spec_, args, lanes))
         ours = batched.simulate(spec, conn68, n_steps, list(range(n_inst)), params=params, coupling_a=0.05,
-                                speed=10.0, dt=0.05, nsig=1e-6, voi=spec.state_variables, istep=2,
+                                speed=10.0, dt=0.05, nsig=1e-6 if noisy else 0.0, voi=spec.state_variables, istep=2,
                                 state_range=RANGES.get(model))
     finally:
         batched.run_cpu = real_run

@@ -177,7 +177,8 @@ def test_generated_kernel_lives_in_the_cache(conn68):
     module = cpu_kernel(as_spec(WILSON_COWAN))
     path = Path(module.__file__)
     assert path.parent == cache_dir() and path.name.startswith("cpu_WilsonCowan")
-    assert "def block(" in path.read_text() and "v_s_e" in path.read_text()
+    text = path.read_text()
+    assert "def block_stochastic(" in text and "def block_deterministic(" in text and "v_s_e" in text
 
 
 # -- RateML models in the optimizee ------------------------------------------------------------

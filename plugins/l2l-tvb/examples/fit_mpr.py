@@ -29,20 +29,11 @@ from pathlib import Path
 
 import numpy as np
 from l2l import build, experiment_from_config, load_config
-from l2l_tvb.fc import pearson
+from l2l_tvb.fc import pearson, square
 
 HERE = Path(__file__).resolve().parent
 TRUE = {"coupling": 0.24, "eta": -2.0}
 SEEDS = (12345, 1, 2, 3)  # the target's seed, then re-simulations that measure the ceiling
-
-
-def square(upper: np.ndarray) -> np.ndarray:
-    """The symmetric FC matrix (unit diagonal) of its flattened upper triangle."""
-    n = int(round((1 + np.sqrt(1 + 8 * len(upper))) / 2))
-    fc = np.eye(n)
-    i, j = np.triu_indices(n, 1)
-    fc[i, j] = fc[j, i] = upper
-    return fc
 
 
 def simulate_truth(optimizee: dict) -> list[np.ndarray]:

@@ -120,8 +120,10 @@ def run_cpu(spec: ModelSpec, args: tuple, lanes: int, chunk: int = CHUNK) -> Non
     from .batched_cpu import split_rows
     from .codegen_cpu import cpu_kernel
 
-    block = cpu_kernel(spec).block
     state, history, step0, n_steps, row_ptr, cols, weights, delays, *rest = args
+    sigma = rest[6]            # (active, coupling_a, coupling_b, params, speed, dt, sigma, ...)
+    kernel = cpu_kernel(spec)
+    block = kernel.block_stochastic if np.any(sigma != 0.0) else kernel.block_deterministic
     order, mid = split_rows(row_ptr, delays, chunk)
     starts = range(0, state.shape[2], lanes)
 

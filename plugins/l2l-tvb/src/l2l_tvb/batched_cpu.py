@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -56,14 +56,14 @@ def split_rows(row_ptr, delays, chunk):
     return order, mid
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def random_history(history, state, keys, cvars, low, high, lo, hi):
     """TVB-style random initial history, drawn from each instance's key: every slot but the
     last of ``history`` and the state (the last slot) uniform in [low, high) per state
     variable, clipped to the bounds [lo, hi]."""
     n_slot, ncv, n_node, n_inst = history.shape
     nsv = state.shape[0]
-    for b in prange(n_inst):
+    for b in range(n_inst):
         key = mix64(keys[b] ^ np.uint64(0x5DEECE66D))
         ctr = np.uint64(0)
         for t in range(n_slot - 1):

@@ -31,6 +31,16 @@ def upper(m: np.ndarray) -> np.ndarray:
     return m[np.triu_indices(m.shape[0], 1)]
 
 
+def square(values: np.ndarray) -> np.ndarray:
+    """The symmetric FC matrix (unit diagonal) whose :func:`upper` triangle is ``values``
+    (e.g. an evaluation's observation, to save as a target)."""
+    n = int(round((1 + np.sqrt(1 + 8 * len(values))) / 2))
+    fc = np.eye(n)
+    i, j = np.triu_indices(n, 1)
+    fc[i, j] = fc[j, i] = values
+    return fc
+
+
 def pearson(a: np.ndarray, b: np.ndarray) -> float:
     """Pearson correlation of two vectors (NaN when either is constant)."""
     a, b = a - a.mean(), b - b.mean()

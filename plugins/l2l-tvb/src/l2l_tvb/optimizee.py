@@ -39,11 +39,19 @@ class TvbFc(Optimizee):
     ``None``, ``"frobenius"`` or ``"ks"`` adds a second objective (minimised).
     ``state_range``: ``{state variable: [low, high]}``, the range the random initial history
     is drawn from (as setting TVB's ``model.state_variable_range``; unnamed variables and
-    ``None``: TVB's range), on both engines.
+    ``None``: TVB's range), on both engines. ``noise_seed``: ``None`` (each evaluation draws its
+    noise and initial history from its own seed) or an integer used by every evaluation instead
+    (common random numbers: the fitness becomes a deterministic function of the parameters, as
+    finite-difference gradients need; the run's seed still drives the optimizer).
     """
 
-    #: what ``l2l validate`` varies on fresh seeds (this optimizee has no held-out data)
-    fresh_seeds = "the fitness with new noise and random initial history"
+    @property
+    def fresh_seeds(self) -> str:  # type: ignore[override]
+        """What ``l2l validate`` varies on fresh seeds (this optimizee has no held-out data)."""
+        if self.noise_seed is not None:
+            return (f"nothing: noise_seed = {self.noise_seed} gives every evaluation the same noise and "
+                    "initial history (the training fitness again)")
+        return "the fitness with new noise and random initial history"
 
     def __init__(self, parameters: Mapping[str, Mapping[str, Any]] | None = None,
                  engine: str = "batched", model: str = "Generic2dOscillator",
@@ -57,7 +65,7 @@ class TvbFc(Optimizee):
                  simulation_length: float = 2000.0, transient: float = 500.0,
                  monitor: str = "TemporalAverage", period: float = 1.0, bold_period: float = 2000.0,
                  fc_variable: str | None = None, target: str = "sc", distance: str | None = None,
-                 device: str = "cpu", dtype: str = "float64"):
+                 noise_seed: int | None = None, device: str = "cpu", dtype: str = "float64"):
         self.parameters = parameters
         self.engine = engine
         self.model = model
@@ -82,6 +90,7 @@ class TvbFc(Optimizee):
         self.fc_variable = fc_variable
         self.target = target
         self.distance = distance
+        self.noise_seed = noise_seed
         self.device = device
         self.dtype = dtype
 
@@ -149,6 +158,9 @@ class TvbFc(Optimizee):
             raise ConfigError(f"tvb-fc: monitor {self.monitor!r} not supported (TemporalAverage or Bold)")
         if self.distance not in (None, "frobenius", "ks"):
             raise ConfigError(f"tvb-fc: unknown distance {self.distance!r} (frobenius, ks or none)")
+        if self.noise_seed is not None and (isinstance(self.noise_seed, bool) or not isinstance(self.noise_seed, int)
+                                            or not 0 <= self.noise_seed < 2**63):
+            raise ConfigError(f"tvb-fc: noise_seed must be an integer in [0, 2**63), got {self.noise_seed!r}")
         if self.transient >= self.simulation_length:
             raise ConfigError("tvb-fc: the transient is as long as the simulation")
         if self.engine == "batched":
@@ -257,6 +269,8 @@ class TvbFc(Optimizee):
 
     def evaluate_batch(self, params: Sequence[Mapping[str, Any]], seeds: Sequence[int]) -> list[Evaluation]:
         self._ensure_setup()
+        if self.noise_seed is not None:
+            seeds = [int(self.noise_seed)] * len(params)
         if self.engine == "tvb":
             return [self._evaluate_tvb(p, s) for p, s in zip(params, seeds)]
         from .batched import simulate
@@ -299,6 +313,8 @@ class TvbFc(Optimizee):
     def _evaluate_tvb(self, params: Mapping[str, Any], seed: int) -> Evaluation:
         from .tvb_engine import simulate_tvb
 
+        if self.noise_seed is not None:
+            seed = int(self.noise_seed)
         model, coupling, speed, nsig = self._split(params)
         bold = self.monitor == "Bold"
         times, data = simulate_tvb(

@@ -18,9 +18,20 @@ def _tvb_part(module: Any, kind: str, name: str, kwargs: Mapping[str, Any]) -> A
     arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) if np.ndim(v) <= 1 and not isinstance(v, str)
               else v for k, v in kwargs.items()}
     try:
-        return cls(**arrays)
+        part = cls(**arrays)
     except Exception as exc:  # noqa: BLE001 - TVB raises various trait errors
         raise ConfigError(f"tvb: cannot build {kind} {name}: {exc}") from None
+    return own_boundaries(part)
+
+
+def own_boundaries(model: Any) -> Any:
+    """``model`` with its own copy of ``state_variable_boundaries``: TVB's Simulator.configure
+    fills the unbounded sides with the float maximum in place, which would otherwise write into
+    the dict the model class shares with every later instance."""
+    bounds = getattr(model, "state_variable_boundaries", None)
+    if isinstance(bounds, dict):
+        vars(model)["state_variable_boundaries"] = {k: np.array(v, copy=True) for k, v in bounds.items()}
+    return model
 
 
 def simulate_tvb(connectome: Connectome, model: str, n_steps: int, seed: int, *,
