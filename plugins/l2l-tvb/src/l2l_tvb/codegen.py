@@ -15,6 +15,31 @@ from . import expr
 from .expr import Node
 from .rateml import A, B, DT, N_NODE, SPEED, SUM, ModelSpec
 
+
+class Lines:
+    """Lines of generated source with an indentation level (four spaces a level); calls chain."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, *lines: str) -> "Lines":
+        for line in lines:
+            self.lines.append("    " * self.depth + line if line else "")
+        return self
+
+    def indent(self) -> "Lines":
+        self.depth += 1
+        return self
+
+    def dedent(self) -> "Lines":
+        self.depth -= 1
+        return self
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
 SPECIALS = (A, B, SPEED, DT, N_NODE)
 
 

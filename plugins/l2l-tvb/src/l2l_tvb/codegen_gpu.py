@@ -13,7 +13,7 @@ products and sums round as on the CPU.
 from __future__ import annotations
 
 from . import expr
-from .codegen import Layout, layout, local
+from .codegen import Layout, Lines, layout, local
 from .rateml import SUM, ModelSpec
 
 #: NVRTC options: no fused multiply-add, so that results follow the CPU kernel's rounding
@@ -73,25 +73,16 @@ __device__ void normal_pair(u64 key, u64 counter, double *g0, double *g1) {   /*
 """
 
 
-class _C:
-    """Lines of C with an indentation level."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.depth = 0
-
-    def __call__(self, *lines: str) -> "_C":
-        for line in lines:
-            self.lines.append("    " * self.depth + line if line else "")
-        return self
+class _C(Lines):
+    """Lines of C: blocks open with ``{`` and close with ``}``."""
 
     def open(self, line: str) -> "_C":
         self(line + " {")
-        self.depth += 1
+        self.indent()
         return self
 
     def close(self, tail: str = "") -> "_C":
-        self.depth -= 1
+        self.dedent()
         self("}" + tail)
         return self
 
@@ -195,7 +186,7 @@ def kernel_source(spec: ModelSpec, real: str = "double") -> str:
     src("return 0.0;").close()("")
     _heun(src, lay, nh)
     _random_history(src)
-    return "\n".join(src.lines) + "\n"
+    return src.text()
 
 
 def _heun(src: _C, lay: Layout, nh: int) -> None:
