@@ -116,3 +116,21 @@ def coupling_flops(spec: ModelSpec) -> tuple[int, int]:
     per_conn = sum(2 + (0 if cp.linear else expr.count_flops(cp.pre)) for cp in spec.couplings if cp.source is not None)
     per_node = sum(expr.count_flops(cp.combine) for cp in spec.couplings)
     return per_conn, per_node
+
+
+def loads(lay: "Layout", needed: set[str], *, x: str | None, c: bool,
+          pre: tuple[str, str] | None) -> list[tuple[str, str, int | None]]:
+    """What a kernel loads for the quantities in ``needed``: ``(local name, array, row)``, row
+    None for a one-dimensional array: state variables from ``x``, couplings from ``c``, the
+    ``pre`` quantity from its own array, derived quantities from ``q``. Each backend writes
+    them in its own syntax."""
+    spec = lay.spec
+    out: list[tuple[str, str, int | None]] = []
+    if x is not None:
+        out += [(local(sv), x, s) for s, sv in enumerate(spec.state_variables) if sv in needed]
+    if c:
+        out += [(local(cp.name), "c", k) for k, cp in enumerate(spec.couplings) if cp.name in needed]
+    if pre is not None and pre[0] in needed:
+        out.append((local(pre[0]), pre[1], None))
+    out += [(local(name), "q", row) for name, row in lay.qrows.items() if name in needed]
+    return out

@@ -40,7 +40,7 @@ from types import ModuleType
 import numba
 
 from . import expr
-from .codegen import Layout, Lines, layout, local
+from .codegen import Layout, Lines, layout, loads, local
 from .kernel_cache import content_hash, import_source
 from .rateml import SUM, Assign, ModelSpec
 
@@ -54,19 +54,8 @@ def _code(node: expr.Node, sums: str | None = None) -> str:
 def _loads(src: Lines, needed: set[str], lay: Layout, *, x: str | None = "x", c: bool = False,
            pre: tuple[str, str] | None = None) -> None:
     """Emit the loads of lane ``l`` of every quantity in ``needed``."""
-    spec = lay.spec
-    for s, sv in enumerate(spec.state_variables):
-        if sv in needed and x is not None:
-            src(f"{local(sv)} = {x}[{s}, l]")
-    if c:
-        for k, cp in enumerate(spec.couplings):
-            if cp.name in needed:
-                src(f"{local(cp.name)} = c[{k}, l]")
-    if pre is not None and pre[0] in needed:
-        src(f"{local(pre[0])} = {pre[1]}[l]")
-    for name, row in lay.qrows.items():
-        if name in needed:
-            src(f"{local(name)} = q[{row}, l]")
+    for name, array, row in loads(lay, needed, x=x, c=c, pre=pre):
+        src(f"{name} = {array}[l]" if row is None else f"{name} = {array}[{row}, l]")
 
 
 def _assigns(src: Lines, assigns: tuple[Assign, ...]) -> None:

@@ -13,7 +13,7 @@ products and sums round as on the CPU.
 from __future__ import annotations
 
 from . import expr
-from .codegen import Layout, Lines, layout, local
+from .codegen import Layout, Lines, layout, loads, local
 from .rateml import SUM, ModelSpec
 
 #: NVRTC options: no fused multiply-add, so that results follow the CPU kernel's rounding
@@ -93,19 +93,8 @@ def _code(node: expr.Node, sums: str | None = None) -> str:
 
 def _loads(src: _C, needed: set[str], lay: Layout, *, x: str = "x", c: bool = False,
            pre: tuple[str, str] | None = None) -> None:
-    spec = lay.spec
-    for s, sv in enumerate(spec.state_variables):
-        if sv in needed:
-            src(f"const double {local(sv)} = {x}[{s}];")
-    if c:
-        for k, cp in enumerate(spec.couplings):
-            if cp.name in needed:
-                src(f"const double {local(cp.name)} = c[{k}];")
-    if pre is not None and pre[0] in needed:
-        src(f"const double {local(pre[0])} = {pre[1]};")
-    for name, row in lay.qrows.items():
-        if name in needed:
-            src(f"const double {local(name)} = q[{row}];")
+    for name, array, row in loads(lay, needed, x=x, c=c, pre=pre):
+        src(f"const double {name} = {array};" if row is None else f"const double {name} = {array}[{row}];")
 
 
 def _needed(nodes) -> set[str]:
