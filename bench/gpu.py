@@ -16,19 +16,12 @@ Needs ``pip install -e 'plugins/l2l-tvb[gpu,rateml]'``. Usage: python bench/gpu.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
-
-warnings.filterwarnings("ignore")
-logging.disable(logging.WARNING)
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-sys.path.append(_HERE)
+from _paths import HERE as _HERE  # first: keeps bench/tvb.py from shadowing tvb-library
 
 from machine import Machine  # noqa: E402
 

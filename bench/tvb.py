@@ -26,20 +26,13 @@ Usage: python bench/tvb.py [--quick]   (part B needs pip install -r bench/requir
 
 from __future__ import annotations
 
-import logging
+import importlib.util
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
-
-warnings.filterwarnings("ignore")
-logging.disable(logging.WARNING)
-# this file is named tvb.py: keep its folder off the path so that ``import tvb`` finds tvb-library
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
-sys.path.append(_HERE)
+from _paths import HERE as _HERE  # first: keeps this folder (tvb.py) from shadowing tvb-library
 
 import summary  # noqa: E402
 from machine import Machine  # noqa: E402
@@ -222,7 +215,8 @@ def vbjax_runs(conn, n_inst: int, steps: int, delays: bool) -> dict[str, tuple[f
         run_d = jax.jit(lambda buf, kk: loop_d(buf, kk)[1])
         out["batch-last-dense"] = timed(lambda key: (buffer(key, (nh + 1 + steps, 2, n, n_inst)), k), run_d)
         # instances last, sparse gather of the nonzero connections
-        r_j, c_j, w_j, l_j = jnp.array(rows), jnp.array(cols), jnp.array(conn.weights[rows, cols]), jnp.array(lags[rows, cols])
+        r_j, c_j = jnp.array(rows), jnp.array(cols)
+        w_j, l_j = jnp.array(conn.weights[rows, cols]), jnp.array(lags[rows, cols])
 
         def dfun_s(buf, rv, t, kk):
             terms = w_j[:, None] * buf[t - l_j, 0, c_j]
@@ -255,8 +249,9 @@ def part_b(lines: list[str]) -> dict:
     lines += ["## B. Montbrió–Pazó–Roxin against vbjax, 76 regions, 256 instances", ""]
     try:
         import jax
-        import vbjax  # noqa: F401
     except ImportError:
+        jax = None
+    if jax is None or importlib.util.find_spec("vbjax") is None:
         lines += ["vbjax is not installed (pip install -r bench/requirements-tvb.txt): part B skipped.", ""]
         print(lines[-2])
         return {}
@@ -309,7 +304,8 @@ def part_c(machine: Machine, lines: list[str]) -> None:
         flops, bytes_ = per_step_counts(spec, nnz, 76, active)
         roof, bound = roofline(machine, flops, bytes_)
         rate = batched_rate(spec, conn, n_inst, STEPS // 2, 0.002, **cfg)
-        lines.append(f"| {model} | {spec.nsv} | {flops:.0f} | {rate:.1f} | {roof:.0f} ({bound}) | {100 * rate / roof:.0f} % |")
+        lines.append(f"| {model} | {spec.nsv} | {flops:.0f} | {rate:.1f} | {roof:.0f} ({bound}) "
+                     f"| {100 * rate / roof:.0f} % |")
         print(lines[-1], flush=True)
     lines.append("")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -40,6 +42,18 @@ def test_instance_results_do_not_depend_on_the_batch(conn68):
     batch = _run(conn68, seeds, params={"a": a}).samples
     np.testing.assert_array_equal(batch[..., 17], alone)
     assert not np.allclose(batch[..., 16], batch[..., 17])
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="checks x86 SIMD instructions")
+def test_the_cpu_kernel_runs_instances_as_simd_vectors(conn68):
+    """Instances are the kernel's innermost, contiguous axis, so the per-node lane loop (noise,
+    equations, Heun update) is vectorised by LLVM: the stochastic kernel's only square roots
+    are Box-Muller's, inside that loop, and they are packed (sqrtpd), not scalar only."""
+    from l2l_tvb.codegen_cpu import cpu_kernel
+
+    _run(conn68, [1, 2])
+    asm = "".join(cpu_kernel(G2D).block_stochastic.inspect_asm().values())
+    assert "sqrtpd" in asm
 
 
 def test_noise_scales_with_sqrt_nsig(conn68):

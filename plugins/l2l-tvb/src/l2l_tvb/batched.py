@@ -168,7 +168,8 @@ def simulate(model: ModelSpec | str, connectome: Connectome, n_steps: int, seeds
         raise ConfigError("simulation too short: no samples left after the transient")
     unknown = set(params or {}) - set(spec.param_names)
     if unknown:
-        raise ConfigError(f"model {spec.name}: unknown parameter(s) {sorted(unknown)} (known: {', '.join(spec.param_names)})")
+        raise ConfigError(f"model {spec.name}: unknown parameter(s) {sorted(unknown)} "
+                          f"(known: {', '.join(spec.param_names)})")
     voi = tuple(voi or spec.state_variables[:1])
     observables = spec.observable_names()
     bad = [v for v in voi if v not in observables] + [v for v in (state_range or {}) if v not in spec.state_variables]

@@ -33,6 +33,25 @@ def prefetch(typingctx, flat, index):
     return types.void(flat, index), codegen
 
 
+@njit(cache=True, inline="always")
+def axpy(y, yo, x, xo, n, w):
+    """``y[yo:yo + n] += w * x[xo:xo + n]`` without making array views (each view costs two
+    atomic reference-count updates) and with unsigned indices (no negative-index wrap), so that
+    the loop vectorises; offsets must be in range."""
+    yu = np.uint64(yo)
+    xu = np.uint64(xo)
+    for e in range(np.uint64(n)):
+        y[yu + e] += w * x[xu + e]
+
+
+@njit(cache=True, inline="always")
+def zero(y, yo, n):
+    """``y[yo:yo + n] = 0`` (as :func:`axpy`)."""
+    yu = np.uint64(yo)
+    for e in range(np.uint64(n)):
+        y[yu + e] = 0.0
+
+
 @njit(cache=True)
 def split_rows(row_ptr, delays, chunk):
     """Order each node's afferent connections for a coupling computed ``chunk`` steps at once:
@@ -56,29 +75,38 @@ def split_rows(row_ptr, delays, chunk):
     return order, mid
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def random_history(history, state, keys, cvars, low, high, lo, hi):
     """TVB-style random initial history, drawn from each instance's key: every slot but the
     last of ``history`` and the state (the last slot) uniform in [low, high) per state
-    variable, clipped to the bounds [lo, hi]."""
+    variable, clipped to the bounds [lo, hi]. Instance b's k-th draw (k = 1, 2, ... in the
+    order slot, row, node, then state variable, node) is ``uniform(key_b, k)``; the loops run
+    over instances innermost, so that they vectorise and write contiguous rows."""
     n_slot, ncv, n_node, n_inst = history.shape
     nsv = state.shape[0]
+    kk = np.empty(n_inst, dtype=np.uint64)
     for b in range(n_inst):
-        key = mix64(keys[b] ^ np.uint64(0x5DEECE66D))
-        ctr = np.uint64(0)
-        for t in range(n_slot - 1):
-            for cv in range(ncv):
-                sv = cvars[cv]
-                for i in range(n_node):
-                    ctr += np.uint64(1)
-                    v = low[sv] + (high[sv] - low[sv]) * uniform(key, ctr)
-                    history[t, cv, i, b] = min(max(v, lo[sv]), hi[sv])
-        for sv in range(nsv):
+        kk[b] = mix64(keys[b] ^ np.uint64(0x5DEECE66D))
+    ctr = np.uint64(0)
+    for t in range(n_slot - 1):
+        for cv in range(ncv):
+            sv = cvars[cv]
             for i in range(n_node):
                 ctr += np.uint64(1)
-                v = low[sv] + (high[sv] - low[sv]) * uniform(key, ctr)
-                v = min(max(v, lo[sv]), hi[sv])
-                state[sv, i, b] = v
-                for cv in range(ncv):
-                    if cvars[cv] == sv:
-                        history[n_slot - 2, cv, i, b] = v
+                _uniform_row(history[t, cv, i], kk, ctr, low[sv], high[sv], lo[sv], hi[sv])
+    for sv in range(nsv):
+        for i in range(n_node):
+            ctr += np.uint64(1)
+            row = state[sv, i]
+            _uniform_row(row, kk, ctr, low[sv], high[sv], lo[sv], hi[sv])
+            for cv in range(ncv):
+                if cvars[cv] == sv:
+                    history[n_slot - 2, cv, i, :] = row
+
+
+@njit(cache=True, inline="always")
+def _uniform_row(row, kk, ctr, low, high, lo, hi):
+    """``row[b] = clip(low + (high - low) * uniform(kk[b], ctr), lo, hi)`` for every instance."""
+    for b in range(row.shape[0]):
+        v = low + (high - low) * uniform(kk[b], ctr)
+        row[b] = min(max(v, lo), hi)

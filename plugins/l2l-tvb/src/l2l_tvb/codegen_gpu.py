@@ -260,5 +260,6 @@ def _random_history(src: _C) -> None:
     src.open("for (long i = 0; i < N; ++i)")
     src("ctr += 1;", "double v = low[sv] + (high[sv] - low[sv]) * uniform(key, ctr);",
         "v = fmin(fmax(v, lo[sv]), hi[sv]);", "state[(sv * N + i) * B + b] = (real)v;",
-        "for (int h = 0; h < NH; ++h) if (cvars[h] == sv) history[(((n_slot - 2) * NH + h) * N + i) * B + b] = (real)v;")
+        "for (int h = 0; h < NH; ++h)",
+        "    if (cvars[h] == sv) history[(((n_slot - 2) * NH + h) * N + i) * B + b] = (real)v;")
     src.close().close().close()
