@@ -420,8 +420,8 @@ def main() -> None:
         for k, v in QUICK.items():
             setattr(args, k, v)
     try:
-        import bluepyopt  # noqa: F401
-        import neuron  # noqa: F401
+        import bluepyopt
+        import neuron
         peer = None
     except ImportError as exc:
         peer = f"BluePyOpt/NEURON not installed ({exc}); pip install -r bench/requirements-arbor.txt"
@@ -507,9 +507,6 @@ def main() -> None:
         summary_rows.append({"what": "Arbor vs BluePyOpt + NEURON", "l2l": "skipped",
                              "reference": peer})
     else:
-        import bluepyopt
-        import neuron
-
         lines += ["", "## Against BluePyOpt on the same problem", "",
                   f"BluePyOpt {bluepyopt.__version__} with NEURON {neuron.__version__} (CVODE, its "
                   "default): its *simplecell* (one-compartment HH soma, 10 um), `gnabar_hh` and "
