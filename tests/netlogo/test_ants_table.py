@@ -67,6 +67,7 @@ def test_the_table_validates_once_and_prints_baselines_curve_and_fewer_ants(tmp_
                                                 "per ant |"):] if line.startswith("| 1 | ")]
     assert len(fewer) == 1 and fewer[0].count("|") == 6
     assert "reaches the hand-wired controller's mean" in text
+    assert "Optimized − hand-wired: " in text and " SE, the SEs combined" in text
     forage = table_rows(text[text.index("How they forage"):])
     assert set(forage) >= {"optimized", "hand-wired"} and len(forage["hand-wired"]) == 5
     assert float(forage["hand-wired"][0]) > 0  # the hand design delivers within 60 ticks

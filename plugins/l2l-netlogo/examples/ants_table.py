@@ -150,6 +150,10 @@ def main() -> None:
           f"{fmt_mean_se(*hand_fresh)} | - |")
     m, se = mean_se(rand)
     print(f"| random networks ({args.random}, one world each) | {fmt_mean_se(m, se)} | - |")
+    diff, diff_se = best_fresh[0] - hand_fresh[0], float(np.hypot(best_fresh[1], hand_fresh[1]))
+    print(f"\nOptimized − hand-wired: {fmt_mean_se(diff, diff_se)} "
+          f"({diff / diff_se if diff_se > 0 else float('inf'):+.1f} SE, the SEs combined as "
+          f"if independent; both in the same worlds).")
     print(f"\nLearning curve: the best so far after each generation, scored in the same "
           f"{args.worlds} fresh worlds.\n")
     print(f"| generation | evaluations | training mean, {trained} (n) | fresh worlds, food, "
