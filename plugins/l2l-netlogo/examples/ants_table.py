@@ -29,9 +29,9 @@ import numpy as np
 from l2l import Store, build, get_plugins
 from l2l.config import build_part
 from l2l.noise import fmt_mean_se, mean_se
+from l2l.validation import FRESH, best_at, load_rounds, score_params, validate_run, validation_seed
 from l2l_netlogo import AntColony
 from l2l_netlogo.engine import PythonEngine
-from l2l.validation import FRESH, best_at, load_rounds, score_params, validate_run, validation_seed
 
 
 def machine_line(packages: list[str]) -> tuple[object | None, str]:
