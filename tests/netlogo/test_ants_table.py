@@ -34,9 +34,15 @@ name = "serial"
 """
 
 
+def table_rows(text: str) -> dict[str, list[str]]:
+    return {cells[0]: cells[1:] for line in text.splitlines() if line.startswith("| ")
+            for cells in [[c.strip() for c in line.strip("|").split("|")]]}
+
+
 def table(db: str) -> str:
     out = subprocess.run([sys.executable, str(SCRIPT), db, "--run", "tiny-ants", "--worlds", "3",
-                          "--random", "2", "--points", "2", "--fewer-ants", "1", "--workers", "1"],
+                          "--random", "2", "--points", "2", "--fewer-ants", "1", "--workers", "1",
+                          "--behaviour"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     return out.stdout
@@ -61,6 +67,10 @@ def test_the_table_validates_once_and_prints_baselines_curve_and_fewer_ants(tmp_
                                                 "per ant |"):] if line.startswith("| 1 | ")]
     assert len(fewer) == 1 and fewer[0].count("|") == 6
     assert "reaches the hand-wired controller's mean" in text
+    assert "Optimized − hand-wired: " in text and " SE, the SEs combined" in text
+    forage = table_rows(text[text.index("How they forage"):])
+    assert set(forage) >= {"optimized", "hand-wired"} and len(forage["hand-wired"]) == 5
+    assert float(forage["hand-wired"][0]) > 0  # the hand design delivers within 60 ticks
     with Store(db) as store:
         rounds = load_rounds(store, 1)
         assert len(rounds) == 1 and rounds[0].repeats == 3
@@ -70,3 +80,19 @@ def test_the_table_validates_once_and_prints_baselines_curve_and_fewer_ants(tmp_
     assert table(db).split("Machine:")[0] == text.split("Machine:")[0]
     with Store(db) as store:
         assert len(load_rounds(store, 1)) == 1
+
+
+def test_a_run_trained_on_the_shaped_objective_is_scored_on_food(tmp_path):
+    food_db, shaped_db = str(tmp_path / "food.db"), str(tmp_path / "shaped.db")
+    shaped_config = CONFIG.replace('fitness = ["food"]',
+                                   'fitness = ["shaped"]\noptimize_delays = false')
+    for db, text in ((food_db, CONFIG), (shaped_db, shaped_config)):
+        config = tmp_path / "ants.toml"
+        config.write_text(text)
+        assert main(["run", str(config), "--store", db]) == 0
+    food, shaped = table(food_db), table(shaped_db)
+    assert "training score (shaped)" in shaped and "training score (food)" in food
+    assert "training mean, shaped (n)" in shaped
+    # same run seed, same validation round: the same fresh worlds, scored on food for both
+    hand = "hand-wired (`hand_wired()`)"
+    assert table_rows(shaped)[hand][0] == table_rows(food)[hand][0]

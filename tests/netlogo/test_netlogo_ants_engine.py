@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from l2l import ConfigError
 from l2l_netlogo import AntColony, PythonEngine, Rules, hand_wired, n_synapses
 from l2l_netlogo.engine import diffuse, pickups
 from l2l_netlogo.network import N_INPUTS, INPUTS, MOTORS, synapse_endpoints, synapse_mask
@@ -146,3 +147,36 @@ def test_fitness_objectives_and_info():
     assert ev.fitness[0] == pytest.approx(info["delivered"] - 0.001 * info["wasted"] / 15)
     assert ev.fitness[1] == info["first_delivery"] < 100
 
+
+
+def test_fixed_delays_leave_only_the_weights_to_the_optimizer():
+    fixed = AntColony(engine="python", ticks=80, optimize_delays=False, delay=2)
+    space = fixed.space()
+    assert space.dim == 250 and list(space.names) == ["weights"]
+    weights, _ = random_networks(2, seed=5)
+    seeds = [11, 12]
+    ones = [np.full(250, 2)] * 2
+    free = AntColony(engine="python", ticks=80)
+    got = fixed.evaluate_batch([{"weights": w} for w in weights], seeds)
+    want = free.evaluate_batch([{"weights": w, "delays": d} for w, d in zip(weights, ones)], seeds)
+    assert [e.fitness for e in got] == [e.fitness for e in want]
+    # the hand design (all delays 1) is a baseline of the weights-only space with delay 1 only
+    assert set(AntColony(optimize_delays=False).baselines()["hand-wired"]) == {"weights"}
+    assert fixed.baselines() == {}
+    with pytest.raises(ConfigError, match="delay must lie in"):
+        AntColony(optimize_delays=False, delay=9).space()
+
+
+def test_shaped_objective_adds_the_homing_of_carrying_ants():
+    colony = AntColony(engine="python", n_ants=5, world_size=31, ticks=200,
+                       fitness=["food", "shaped"], homing_bonus=2.0)
+    assert colony.objectives().directions == ("max", "max")
+    hand = colony.evaluate(hand_wired(), 3)
+    food, shaped = hand.fitness
+    homing = hand.info["homing"]
+    assert shaped == pytest.approx(food + 2.0 * homing / 15)
+    # the hand design carries food home: about one nest-to-food distance (6-14) per delivery
+    assert hand.info["delivered"] > 5 and 5 < homing / hand.info["delivered"] < 15
+    # a network that never moves closes no distance: shaped == food
+    still = colony.evaluate({"weights": np.zeros(250), "delays": np.ones(250, dtype=int)}, 3)
+    assert still.info["homing"] == 0.0 and still.fitness[0] == still.fitness[1]

@@ -42,6 +42,16 @@ def test_example_config_is_the_reference_experiment():
     assert exp.optimizee.space().dim == 500 and exp.optimizer.population == 32
 
 
+@pytest.mark.parametrize("name,ants", [("ants-shaped.toml", 15), ("ants-small-shaped.toml", 5)])
+def test_shaped_examples_train_the_weights_on_the_shaped_objective(name, ants):
+    path = Path(__file__).parents[2] / "plugins" / "l2l-netlogo" / "examples" / name
+    exp = experiment_from_config(load_config(path))
+    colony = exp.optimizee
+    assert isinstance(colony, AntColony) and colony.rules().n_ants == ants
+    assert colony.space().dim == 250 and colony.objectives().names == ("shaped",)
+    assert exp.optimizer.population == 32 and set(colony.baselines()["hand-wired"]) == {"weights"}
+
+
 def test_auto_engine_falls_back_to_python_without_netlogo(no_netlogo):
     colony = AntColony(ticks=30)
     assert isinstance(colony.make_engine(), PythonEngine)

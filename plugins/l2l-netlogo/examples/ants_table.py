@@ -11,6 +11,10 @@ the hand-wired baseline, all on the same ``--worlds`` seeds), ``--random`` rando
 on the same fresh worlds (mean ± SE against evaluations), optionally the best and the
 hand-wired controller with fewer ants, with the run's setting, its wall time and the machine
 (``bench/machine.py`` when run from a clone).
+
+Every fresh-world score is food delivered: a run trained on another objective (``fitness =
+["shaped"]``, a training signal) is scored with ``fitness = ["food"]``, its training column
+keeps the objective it was trained on.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from l2l import Store, build, get_plugins
 from l2l.config import build_part
 from l2l.noise import fmt_mean_se, mean_se
 from l2l.validation import FRESH, best_at, load_rounds, score_params, validate_run, validation_seed
+from l2l_netlogo import AntColony
+from l2l_netlogo.engine import PythonEngine
 
 
 def machine_line(packages: list[str]) -> tuple[object | None, str]:
@@ -41,6 +47,29 @@ def machine_line(packages: list[str]) -> tuple[object | None, str]:
     return None, "(bench/machine.py not found: machine not measured)"
 
 
+def print_behaviour(colony: AntColony, controllers: dict, seeds: list[int]) -> None:
+    """Per delivery: ticks spent carrying and searching, nest distance closed while carrying;
+    per ant: distance walked (mean over the worlds, Python engine)."""
+    rules = colony.rules()
+    engine = PythonEngine(rules)
+    print(f"\nHow they forage, in the same {len(seeds)} fresh worlds (per delivery: ant-ticks "
+          f"carrying food and searching for it, nest distance closed while carrying).\n")
+    print("| controller | delivered | ticks carrying | ticks searching | distance homed | "
+          "walked per ant (of " + f"{rules.ticks}) |")
+    print("|---|---|---|---|---|---|")
+    delays = None if colony.optimize_delays else colony.fixed_delays()
+    for name, p in controllers.items():
+        n = len(seeds)
+        out = engine.run([p["weights"]] * n, [p["delays"] if delays is None else delays] * n,
+                         seeds, record=True)
+        total = max(int(out.delivered.sum()), 1)
+        carrying = out.carrying[:, 1:].sum()   # type: ignore[index]
+        searching = out.carrying[:, 1:].size - carrying   # type: ignore[index]
+        print(f"| {name} | {out.delivered.mean():.1f} | {carrying / total:.1f} | "
+              f"{searching / total:.1f} | {out.homing.sum() / total:.1f} | "   # type: ignore[union-attr]
+              f"{out.walked.mean() / rules.n_ants:.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("store")
@@ -49,6 +78,9 @@ def main() -> None:
     parser.add_argument("--random", type=int, default=16, help="random networks")
     parser.add_argument("--points", type=int, default=8, help="points of the learning curve")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--behaviour", action="store_true",
+                        help="how the best and the hand-wired controller forage, in the same "
+                             "fresh worlds (time per trip, homing, walking)")
     parser.add_argument("--fewer-ants", default="",
                         help="comma-separated ant counts: the best and the hand-wired controller "
                              "again with that many ants, in the same fresh worlds")
@@ -57,7 +89,9 @@ def main() -> None:
     store = Store(args.store)
     rec = store.run(args.run)
     plugins = get_plugins()
-    optimizee = build_part(plugins, "optimizees", rec.config["optimizee"])
+    food_config = {**rec.config["optimizee"], "fitness": ["food"]}
+    trained_on_food = list(rec.config["optimizee"].get("fitness", ["food"]))[:1] == ["food"]
+    optimizee = build_part(plugins, "optimizees", food_config)
 
     def executor():
         return build("executor", "process", workers=args.workers)
@@ -68,6 +102,15 @@ def main() -> None:
     seeds = [validation_seed(rec.seed, vr.round, r) for r in range(args.worlds)]
     best = vr.candidates[0]
     hand = next(c for c in vr.candidates if c.baseline == "hand-wired")
+    best_params = store.candidate(rec.id, best.generation, best.index).params
+    hand_params = optimizee.baselines()["hand-wired"]
+    if trained_on_food:
+        best_fresh, hand_fresh = ((c.scores[FRESH].mean[0], c.scores[FRESH].se[0])
+                                  for c in (best, hand))
+    else:  # validate_run scored the training objective: score food in the same worlds
+        rescored = score_params(optimizee, [best_params, hand_params], seeds, [FRESH], executor())
+        best_fresh, hand_fresh = (mean_se([e.fitness[0] for e in per[FRESH] if e.ok])
+                                  for per in rescored)
     rng = np.random.default_rng(12345)
     space = optimizee.space()
     nets = space.sample(rng, args.random)
@@ -95,21 +138,28 @@ def main() -> None:
           f"population {rec.config['optimizer'].get('population')}, repeats "
           f"{exp.get('repeats', 1)}, reevaluate {exp.get('reevaluate', 0)}): {rec.generations} "
           f"generations, {rec.evaluations} colony simulations, {wall}.\n")
-    print(f"| controller | food, mean ± SE over {args.worlds} fresh worlds | training score |")
+    trained = rec.objectives.names[0]
+    print(f"| controller | food, mean ± SE over {args.worlds} fresh worlds | training score "
+          f"({trained}) |")
     print("|---|---|---|")
     t = best.training
     print(f"| optimized (run's best, generation {best.generation}) | "
-          f"{fmt_mean_se(best.scores[FRESH].mean[0], best.scores[FRESH].se[0])} | "
+          f"{fmt_mean_se(*best_fresh)} | "
           f"{fmt_mean_se(t['mean'][0], t['se'][0])} (n {t['count']}) |")
     print(f"| hand-wired (`hand_wired()`) | "
-          f"{fmt_mean_se(hand.scores[FRESH].mean[0], hand.scores[FRESH].se[0])} | - |")
+          f"{fmt_mean_se(*hand_fresh)} | - |")
     m, se = mean_se(rand)
     print(f"| random networks ({args.random}, one world each) | {fmt_mean_se(m, se)} | - |")
+    diff, diff_se = best_fresh[0] - hand_fresh[0], float(np.hypot(best_fresh[1], hand_fresh[1]))
+    print(f"\nOptimized − hand-wired: {fmt_mean_se(diff, diff_se)} "
+          f"({diff / diff_se if diff_se > 0 else float('inf'):+.1f} SE, the SEs combined as "
+          f"if independent; both in the same worlds).")
     print(f"\nLearning curve: the best so far after each generation, scored in the same "
           f"{args.worlds} fresh worlds.\n")
-    print("| generation | evaluations | training mean (n) | fresh worlds, mean ± SE |")
+    print(f"| generation | evaluations | training mean, {trained} (n) | fresh worlds, food, "
+          f"mean ± SE |")
     print("|---|---|---|---|")
-    hand_mean = hand.scores[FRESH].mean[0]
+    hand_mean = hand_fresh[0]
     crossed = None
     for (g, n, cand), per in zip(curve_rows, curve):
         vals = [e.fitness[0] for e in per[FRESH] if e.ok]
@@ -126,16 +176,17 @@ def main() -> None:
         print("\nThe same two controllers with fewer ants, in the same fresh worlds.\n")
         print("| ants | optimized | per ant | hand-wired | per ant |")
         print("|---|---|---|---|---|")
-        best_params = store.candidate(rec.id, best.generation, best.index).params
         for n in counts:
-            fewer = build_part(plugins, "optimizees", {**rec.config["optimizee"], "n_ants": n})
-            per = score_params(fewer, [best_params, optimizee.baselines()["hand-wired"]],
+            fewer = build_part(plugins, "optimizees", {**food_config, "n_ants": n})
+            per = score_params(fewer, [best_params, hand_params],
                                seeds, [FRESH], executor())
             cells = []
             for scored in per:
                 fm, fse = mean_se([e.fitness[0] for e in scored[FRESH] if e.ok])
                 cells += [fmt_mean_se(fm, fse), f"{fm / n:.1f}"]
             print(f"| {n} | " + " | ".join(cells) + " |")
+    if args.behaviour:
+        print_behaviour(optimizee, {"optimized": best_params, "hand-wired": hand_params}, seeds)
     if machine is not None:
         print("\n" + "\n".join(machine.finish().markdown()))  # type: ignore[attr-defined]
     else:

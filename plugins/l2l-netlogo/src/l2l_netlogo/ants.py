@@ -4,13 +4,18 @@ The optimized parameters are the synaptic weights and integer delays of the netw
 ants of a colony share (see :mod:`l2l_netlogo.network` for its layout). Fitness: ``food``
 (maximised) is the food returned to the nest within ``ticks`` minus ``waste_cost`` per wasted
 movement per ant; ``first_delivery`` (minimised, optional) is the tick of the first delivery
-(``ticks`` when none). The ``fitness`` key lists the objectives, in order.
+(``ticks`` when none); ``shaped`` (maximised, a training signal only) is ``food`` plus
+``homing_bonus`` × the distance to the nest closed by carrying ants (in half-widths of the
+world). The ``fitness`` key lists the objectives, in order. ``optimize_delays = false`` fixes
+every delay at ``delay`` steps and leaves only the weights to the optimizer.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Sequence
+
+import numpy as np
 
 from l2l import MAX, MIN, ConfigError, Evaluation, Float, Int, Objectives, Optimizee, Space
 from l2l.space import Params
@@ -20,7 +25,7 @@ from .network import Neurons, n_synapses
 from .rules import Rules
 from .workspace import find_netlogo, require_netlogo
 
-OBJECTIVES = {"food": MAX, "first_delivery": MIN}
+OBJECTIVES = {"food": MAX, "first_delivery": MIN, "shaped": MAX}
 ENGINES = ("auto", "python", "netlogo")
 
 
@@ -41,7 +46,8 @@ class AntColony(Optimizee):
                  ticks: int = 500, world_size: int = 41, hidden: int = 10, substeps: int = 5,
                  weight_bound: float = 20.0, max_delay: int = 7,
                  fitness: Sequence[str] = ("food",), waste_cost: float = 0.001,
-                 diffusion: float = 0.5, evaporation: float = 0.1, deposit: float = 60.0):
+                 diffusion: float = 0.5, evaporation: float = 0.1, deposit: float = 60.0,
+                 optimize_delays: bool = True, delay: int = 1, homing_bonus: float = 1.0):
         self.engine = engine
         self.netlogo_home = netlogo_home
         self.n_ants = n_ants
@@ -56,6 +62,9 @@ class AntColony(Optimizee):
         self.diffusion = diffusion
         self.evaporation = evaporation
         self.deposit = deposit
+        self.optimize_delays = optimize_delays
+        self.delay = delay
+        self.homing_bonus = homing_bonus
 
     def rules(self) -> Rules:
         """The simulation settings these keyword arguments describe."""
@@ -71,8 +80,18 @@ class AntColony(Optimizee):
         n = n_synapses(self.rules().hidden)
         if float(self.weight_bound) <= 0:
             raise ConfigError(f"netlogo-ants: weight_bound must be positive, got {self.weight_bound}")
-        return Space([Float("weights", -float(self.weight_bound), float(self.weight_bound), shape=(n,)),
-                      Int("delays", 1, int(self.max_delay), shape=(n,))])
+        weights = Float("weights", -float(self.weight_bound), float(self.weight_bound), shape=(n,))
+        if not self.optimize_delays:
+            self.fixed_delays()
+            return Space([weights])
+        return Space([weights, Int("delays", 1, int(self.max_delay), shape=(n,))])
+
+    def fixed_delays(self) -> np.ndarray:
+        """The delays of every synapse when ``optimize_delays`` is false (all ``delay``)."""
+        if not 1 <= int(self.delay) <= int(self.max_delay):
+            raise ConfigError(f"netlogo-ants: delay must lie in [1, max_delay = {self.max_delay}], "
+                              f"got {self.delay}")
+        return np.full(n_synapses(self.rules().hidden), int(self.delay), dtype=np.int64)
 
     def objectives(self) -> Objectives:
         names = tuple(self.fitness or ())
@@ -87,7 +106,14 @@ class AntColony(Optimizee):
         from .network import hand_wired
 
         hidden = self.rules().hidden
-        return {"hand-wired": hand_wired(hidden)} if hidden >= 9 else {}
+        if hidden < 9:
+            return {}
+        hand = hand_wired(hidden)
+        if not self.optimize_delays:
+            if not (hand["delays"] == int(self.delay)).all():
+                return {}  # the hand design's delays (all 1) are not this space's
+            hand = {"weights": hand["weights"]}
+        return {"hand-wired": hand}
 
     # -- engines ---------------------------------------------------------------------------
     def make_engine(self) -> Any:
@@ -110,6 +136,9 @@ class AntColony(Optimizee):
 
     def setup(self) -> None:
         self._engine = self.make_engine()
+        if "shaped" in self.objectives().names and self._engine.name != "python":
+            raise ConfigError("netlogo-ants: the 'shaped' objective needs the Python engine "
+                              "(engine = 'python')")
 
     def teardown(self) -> None:
         engine = getattr(self, "_engine", None)
@@ -128,7 +157,9 @@ class AntColony(Optimizee):
 
     def evaluate_batch(self, params: Sequence[Params], seeds: Sequence[int]) -> list[Evaluation]:
         engine = self._ready_engine()
-        out = engine.run([p["weights"] for p in params], [p["delays"] for p in params],
+        fixed = None if self.optimize_delays else self.fixed_delays()
+        out = engine.run([p["weights"] for p in params],
+                         [p["delays"] if fixed is None else fixed for p in params],
                          [int(s) for s in seeds])
         return self.evaluations(out, engine.name)
 
@@ -136,12 +167,16 @@ class AntColony(Optimizee):
         """One :class:`Evaluation` per colony of ``out``."""
         rules = self.rules()
         food = out.fitness(rules)
-        values = {"food": food, "first_delivery": out.first_delivery.astype(float)}
         names = self.objectives().names
+        values = {"food": food, "first_delivery": out.first_delivery.astype(float)}
+        if "shaped" in names:
+            values["shaped"] = out.shaped(rules, float(self.homing_bonus))
         return [Evaluation(fitness=tuple(float(values[n][i]) for n in names),
                            info={"engine": engine, "delivered": int(out.delivered[i]),
                                  "first_delivery": int(out.first_delivery[i]),
                                  "wasted": float(out.wasted[i]), "walked": float(out.walked[i]),
                                  "food_left": int(out.food_left[i]), "carried": int(out.carried[i]),
-                                 "spikes": int(out.spikes[i])})
+                                 "spikes": int(out.spikes[i]),
+                                 **({} if out.homing is None else
+                                    {"homing": float(out.homing[i])})})
                 for i in range(len(food))]

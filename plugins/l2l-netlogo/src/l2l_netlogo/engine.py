@@ -37,6 +37,7 @@ class Outcome:
     pheromone: np.ndarray        # final pheromone field, (colonies, W, W)
     paths: np.ndarray | None     # (colonies, ticks + 1, ants, 2) positions when recorded
     carrying: np.ndarray | None  # (colonies, ticks + 1, ants) carrying flags when recorded
+    homing: np.ndarray | None = None  # distance to the nest closed by carrying ants, all ants
 
     @property
     def food_left(self) -> np.ndarray:
@@ -46,6 +47,14 @@ class Outcome:
     def fitness(self, rules: Rules) -> np.ndarray:
         """Food returned minus ``waste_cost`` × wasted movements per ant."""
         return self.delivered - rules.waste_cost * self.wasted / rules.n_ants
+
+    def shaped(self, rules: Rules, bonus: float) -> np.ndarray:
+        """:meth:`fitness` plus ``bonus`` × the distance to the nest that carrying ants closed
+        (signed, so walking away with food counts against it), in units of the world's half
+        width: a training signal for carrying food home before any delivery happens."""
+        if self.homing is None:
+            raise ValueError("this engine does not measure homing (the 'shaped' objective)")
+        return self.fitness(rules) + bonus * self.homing / rules.max_coord
 
 
 def patch_index(coord: np.ndarray, m: int) -> np.ndarray:
@@ -82,7 +91,7 @@ class Colonies:
         self.scent = world.food_scent(self.active)
         self.delivered = np.zeros(nb, dtype=np.int64)
         self.first = np.full(nb, rules.ticks, dtype=np.int64)
-        self.wasted, self.walked = np.zeros(nb), np.zeros(nb)
+        self.wasted, self.walked, self.homing = np.zeros(nb), np.zeros(nb), np.zeros(nb)
         self.b = np.arange(nb)[:, None]
         self.inputs = np.zeros((nb, na, len(INPUTS)))
         self.inputs[..., INPUTS.index("bias")] = 1.0
@@ -135,6 +144,8 @@ class Colonies:
         moving = ok & (fwd > 0)
         self.wasted += ((fwd > 0) & ~ok).sum(axis=1)
         self.walked += np.where(moving, dist, 0.0).sum(axis=1)
+        closer = np.hypot(self.x, self.y) - np.hypot(nx, ny)   # signed: moving away counts < 0
+        self.homing += np.where(moving & self.carrying, closer, 0.0).sum(axis=1)
         self.x, self.y = np.where(moving, nx, self.x), np.where(moving, ny, self.y)
 
         hx, hy = self.here()
@@ -208,5 +219,5 @@ class PythonEngine:
             col.spread()
         return Outcome(delivered=col.delivered, first_delivery=col.first, wasted=col.wasted,
                        walked=col.walked, food=col.food, carried=col.carrying.sum(axis=1),
-                       spikes=brains.spikes, pheromone=col.pher,
+                       spikes=brains.spikes, pheromone=col.pher, homing=col.homing,
                        paths=paths if record else None, carrying=loads if record else None)
