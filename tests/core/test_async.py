@@ -62,15 +62,47 @@ def test_async_optimizers_improve_on_random_start():
         assert result.best_fitness[0] < min(losses[:30]) / 4, name
 
 
-def test_process_executor_runs_async_with_every_slot_busy(tmp_store):
-    exp = experiment("cmaes", ProcessExecutor(workers=2), tmp_store, evaluations=30)
+@pytest.mark.parametrize("prefetch", [0, 1, 2])
+def test_process_executor_keeps_slots_times_one_plus_prefetch_in_flight(tmp_store, prefetch):
+    exp = experiment("cmaes", ProcessExecutor(workers=2), tmp_store, evaluations=30,
+                     asynchronous=AsyncSettings(prefetch=prefetch))
     result = exp.run()
     assert result.status == "finished" and result.evaluations == 30
     with Store(tmp_store, readonly=True) as store:
         stats = async_stats(store, result.run_id)
         assert stats is not None and stats.slots == 2 and stats.evaluations == 30
-        assert stats.in_flight_max == 2 and 0 < stats.utilisation <= 1.0 + 1e-9
+        assert stats.in_flight_max == 2 * (1 + prefetch) and 0 < stats.utilisation <= 1.0 + 1e-9
         assert sorted(c.ask for c in store.completions(result.run_id)) == list(range(30))
+
+
+def test_serial_executor_takes_no_prefetch():
+    exp = experiment("random", None, None, evaluations=10, asynchronous=AsyncSettings(prefetch=3))
+    result = exp.run()
+    loop = exp.store.last_checkpoint(result.run_id)[1]["loop"]
+    assert loop["width"] == 1 and loop["slots"] == 1
+
+
+@pytest.mark.parametrize("first", [0.05, 0.15])  # a crash, a hang past the timeout
+def test_chunks_queued_behind_a_dying_evaluation_run_on_the_fresh_worker(first):
+    """One worker, prefetch 2: three one-task submissions wait in its pipe; the first kills
+    (or hangs) it. That one fails with its reason, the two queued behind it are re-sent to
+    the fresh worker and succeed."""
+    from core_parts import Trouble
+
+    from l2l import Task
+
+    ex = ProcessExecutor(workers=1, timeout=1)
+    ex.start(Trouble(crash_below=0.1, hang_below=0.2))
+    try:
+        assert ex.set_prefetch(2) == 2
+        futures = [ex.submit([Task(i, {"x": x}, i)]) for i, x in enumerate([first, 0.5, 0.9])]
+        (dead,), (second,), (third,) = (f.result(timeout=30) for f in futures)
+    finally:
+        ex.close()
+    assert ("died (exit code 7)" if first < 0.1 else "timeout: evaluation exceeded 1 s") in dead.error
+    assert second.ok and second.fitness == pytest.approx((0.04,))
+    assert third.ok and third.fitness == pytest.approx((0.04,))
+    assert second.worker == third.worker != dead.worker
 
 
 def test_failure_matrix_in_async_mode_on_the_process_executor():
@@ -90,6 +122,7 @@ def test_commits_every_k_completions(tmp_store):
     ({"experiment": {"repeats": 3}}, "does not support repeats or reevaluate"),
     ({"experiment": {"max_evaluations": None}}, "needs max_evaluations"),
     ({"experiment": {"in_flight": 0}}, "in_flight must be an integer of at least 1"),
+    ({"experiment": {"prefetch": -1}}, "prefetch must be an integer of at least 0"),
     ({"experiment": {"commit_every": 1.5}}, "commit_every must be an integer"),
     ({"experiment": {"commit_seconds": -1}}, "commit_seconds must be a positive number"),
     ({"experiment": {"mode": "asap"}}, "mode = 'asap' should be one of"),

@@ -1,11 +1,15 @@
 """The asynchronous loop (``[experiment] mode = "async"``): no generation barrier.
 
-The loop keeps ``in_flight`` evaluations running (default: the executor's worker count).
-Whenever one completes it is told to the optimizer (``tell_one``) and a new candidate is
-asked (``ask_one``) and submitted, so a slow evaluation holds up one worker, not all of
-them. Each submission is a one-task :meth:`~l2l.executor.Executor.submit`; failures (a
-raise, a crash, a timeout, a NaN) come back from the executor as failed evaluations, as in
-generational mode.
+The loop keeps ``in_flight`` evaluations submitted (default: the executor's slots × (1 +
+``prefetch``); see :meth:`~l2l.executor.Executor.set_prefetch`). Whenever one completes it is
+told to the optimizer (``tell_one``) and a new candidate is asked (``ask_one``) and
+submitted, so a slow evaluation holds up one worker, not all of them. With ``prefetch = 1``
+(the default) every worker has a second evaluation queued behind the one it runs, so it never
+waits for the coordinator's tell-and-ask round trip; the price is staleness: a candidate is
+asked before the results of the ``in_flight - 1`` evaluations submitted ahead of it are known
+(``slots - 1`` without prefetch). Each submission is a one-task
+:meth:`~l2l.executor.Executor.submit`; failures (a raise, a crash, a timeout, a NaN) come
+back from the executor as failed evaluations, as in generational mode.
 
 Numbering: the ``n``-th ask (from 0) is stored as row ``(n // in_flight, n % in_flight)``, so
 ``l2l show`` and the exports see blocks of ``in_flight`` candidates like generations, and
@@ -55,20 +59,25 @@ def async_seed(seed: int, ask: int) -> int:
 
 @dataclass(frozen=True)
 class AsyncSettings:
-    """``in_flight``: evaluations kept running (None: the executor's workers);
-    ``commit_every``: completions per store commit (those that arrive together are
-    committed together); ``commit_seconds``: also commit at the
-    first completion this many seconds after the last commit (None: only by count)."""
+    """``in_flight``: evaluations kept submitted (None: the executor's slots × (1 +
+    ``prefetch``)); ``prefetch``: evaluations queued per slot behind the one it runs (0: a
+    worker waits for the coordinator between evaluations); ``commit_every``: completions per
+    store commit (those that arrive together are committed together); ``commit_seconds``:
+    also commit at the first completion this many seconds after the last commit (None: only
+    by count)."""
 
     in_flight: int | None = None
+    prefetch: int = 1
     commit_every: int = 1
     commit_seconds: float | None = None
 
     def __post_init__(self) -> None:
-        for key, value in (("in_flight", self.in_flight), ("commit_every", self.commit_every)):
+        for key, value, least in (("in_flight", self.in_flight, 1), ("prefetch", self.prefetch, 0),
+                                  ("commit_every", self.commit_every, 1)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 1):
-                raise ConfigError(f"[experiment]: {key} must be an integer of at least 1, got {value!r}")
+                                      or value < least):
+                raise ConfigError(f"[experiment]: {key} must be an integer of at least {least}, "
+                                  f"got {value!r}")
         s = self.commit_seconds
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0):
             raise ConfigError(f"[experiment]: commit_seconds must be a positive number, got {s!r}")
@@ -127,10 +136,13 @@ class AsyncLoop:
         self.settings = settings
         self.replay = None if replay is None else list(replay)
         self.objectives = exp.optimizee.objectives()
+        depth = exp.executor.set_prefetch(settings.prefetch)
         if "width" not in loop:  # a fresh run: fix the numbering and the slots
-            loop.update(asked=0, width=int(settings.in_flight or exp.executor.slots()),
-                        in_flight=[], commits=0, busy=0.0, wall=0.0)
+            slots = exp.executor.slots()
+            loop.update(asked=0, width=int(settings.in_flight or slots * (1 + depth)),
+                        slots=slots, in_flight=[], commits=0, busy=0.0, wall=0.0)
         self.width = int(loop["width"])
+        self.slots = int(loop.get("slots", self.width))  # runs before prefetch: width
         self.budget = int(exp.stop.max_evaluations)  # type: ignore[arg-type]
         #: the number of completions to tell (a replay: those of its record)
         self.limit = self.budget if self.replay is None else min(self.budget, len(self.replay))
@@ -242,7 +254,7 @@ class AsyncLoop:
     def utilisation(self) -> float:
         """Busy worker-seconds / (slots × wall time) so far."""
         wall = self.wall()
-        return float(self.loop["busy"]) / (self.width * wall) if wall > 0 else 0.0
+        return float(self.loop["busy"]) / (self.slots * wall) if wall > 0 else 0.0
 
     def _stop(self, started: float) -> bool:
         s, loop = self.exp.stop, self.loop
@@ -327,7 +339,8 @@ def async_stats(store: Store, run_id: int) -> AsyncStats | None:
         level, last = level + step, t
         peak = max(peak, level)
     span = events[-1][0] - events[0][0]
-    return AsyncStats(len(done), float(loop["wall"]), float(loop["busy"]), int(loop["width"]),
+    return AsyncStats(len(done), float(loop["wall"]), float(loop["busy"]),
+                      int(loop.get("slots", loop["width"])),
                       area / span if span > 0 else float(peak), peak)
 
 
