@@ -114,7 +114,8 @@ def test_commits_every_k_completions(tmp_store):
                      asynchronous=AsyncSettings(commit_every=5))
     exp.run()
     with Store(tmp_store, readonly=True) as store:
-        assert len(store.history(1)) == 4  # 20 completions, a checkpoint per 5
+        checkpoints = store.db.execute("SELECT COUNT(*) FROM checkpoints WHERE run_id = 1")
+        assert checkpoints.fetchone()[0] == 4  # 20 completions, a checkpoint per 5
 
 
 @pytest.mark.parametrize("bad, message", [
