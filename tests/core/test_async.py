@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 
 from executor_checks import assert_async_trouble
-from fault_harness import committed, evaluation_rows, l2l
+from fault_harness import evaluation_rows, l2l
 
 from l2l import ConfigError, Experiment, Store, build
 from l2l.asynchronous import AsyncSettings, async_seed, async_stats, replay
@@ -143,54 +137,22 @@ def test_what_async_mode_cannot_run_is_a_config_error(bad, message):
         assert "random" in str(info.value) and "cmaes" in str(info.value)
 
 
-CONFIG = """
-[experiment]
-name = "async-run"
-seed = 11
-mode = "async"
-max_evaluations = {evaluations}
-[optimizee]
-name = "function"
-function = "rastrigin"
-dimension = 4
-cost = {cost}
-[optimizer]
-name = "ga"
-population = 8
-[executor]
-name = "{executor}"
-{workers}
-"""
-
-
-def write(tmp_path, executor, evaluations=60, cost=0.02):
-    path = tmp_path / f"async-{executor}.toml"
-    path.write_text(CONFIG.format(evaluations=evaluations, cost=cost, executor=executor,
-                                  workers="workers = 3" if executor == "process" else ""))
-    return path
+def write(function_config, executor, evaluations=60, cost=0.02):
+    return function_config(f'name = "async-run"\nseed = 11\nmode = "async"\n'
+                           f"max_evaluations = {evaluations}", executor, workers=3, cost=cost,
+                           population=8)
 
 
 def rows(db, run_id):
     return evaluation_rows(db, run_id, "generation, idx, seed, params, fitness, status")
 
 
-def kill_mid_run(config, store, at_least):
-    proc = subprocess.Popen([sys.executable, "-m", "l2l", "run", str(config), "--store", store],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while committed(store) < at_least and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return committed(store)
-
-
 @pytest.mark.parametrize("executor", ["serial", "process"])
-def test_kill_9_then_resume_then_replay_is_bit_identical(tmp_path, executor):
-    config = write(tmp_path, executor)
+def test_kill_9_then_resume_then_replay_is_bit_identical(tmp_path, executor, function_config,
+                                                         killed_mid_run):
+    config = write(function_config, executor)
     killed = str(tmp_path / "killed.db")
-    done = kill_mid_run(config, killed, 15)
+    done = killed_mid_run(config, killed, 15)
     assert 15 <= done < 60, "the kill must land mid-run"
     before = rows(killed, 1)
     with Store(killed, readonly=True) as store:  # nothing half-written
@@ -229,8 +191,8 @@ def test_replay_of_a_generational_run_is_refused(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
 
 
-def test_run_show_and_progress_state_the_async_facts(tmp_path):
-    config = write(tmp_path, "process", evaluations=24, cost=0.01)
+def test_run_show_and_progress_state_the_async_facts(tmp_path, function_config):
+    config = write(function_config, "process", evaluations=24, cost=0.01)
     store = str(tmp_path / "runs.db")
     res = l2l("run", str(config), "--store", store)
     assert res.returncode == 0, res.stderr
