@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from executor_checks import assert_async_trouble
 from fault_harness import evaluation_rows, l2l
 
-from l2l import ConfigError, Experiment, Store, build
+from l2l import ConfigError, Experiment, Noise, Store, build
 from l2l.asynchronous import AsyncSettings, async_seed, async_stats, replay
 from l2l.config import experiment_from_config
 from l2l.experiment import Stop
@@ -42,6 +43,42 @@ def test_every_async_optimizer_spends_the_budget_and_is_deterministic_in_serial(
         width = exp.store.last_checkpoint(result.run_id)[1]["loop"]["width"]
         assert [r[2] for r in runs[-1]] == [async_seed(5, g * width + i) for g, i, *_ in runs[-1]]
     assert runs[0] == runs[1]
+
+
+def test_repeats_tell_the_aggregate_once_all_repeats_of_a_candidate_are_in():
+    """repeats = 3 (noisy sphere): every candidate has 3 rows (the 2nd and 3rd name the 1st),
+    their seeds are the async seeds of its 3 task numbers, and the optimizer is told one
+    evaluation per candidate whose fitness is the mean of its 3; a budget of 40 spends 39."""
+    told = []
+
+    class Spy:
+        def __init__(self):
+            self.inner = build("optimizer", "random", population=6)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def tell_one(self, ticket, params, ev):
+            told.append((params, ev))
+            self.inner.tell_one(ticket, params, ev)
+
+    spy = Spy()
+    type(spy).asynchronous = True
+    exp = Experiment(build("optimizee", "function", function="sphere", dimension=2, noise=1.0),
+                     spy, seed=3, stop=Stop(max_evaluations=40), mode="async",
+                     noise=Noise(repeats=3))
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == 39 and len(told) == 13
+    width = exp.store.last_checkpoint(result.run_id)[1]["loop"]["width"]
+    rows = sorted(exp.store.individuals(result.run_id), key=lambda r: r.generation * width + r.index)
+    assert [r.seed for r in rows] == [async_seed(3, t) for t in range(39)]
+    for c, (params, ev) in enumerate(told):
+        mine = rows[3 * c:3 * c + 3]
+        assert all(repr(r.params) == repr(params) for r in mine)
+        assert [r.repeat_of for r in mine] == [None] + [divmod(3 * c, width)] * 2
+        assert ev.fitness[0] == pytest.approx(np.mean([r.evaluation.fitness[0] for r in mine]))
+        assert ev.info["repeats"]["count"] == 3
+    assert result.best_count == 3
 
 
 def test_async_optimizers_improve_on_random_start():
@@ -114,7 +151,8 @@ def test_commits_every_k_completions(tmp_store):
 
 @pytest.mark.parametrize("bad, message", [
     ({"optimizer": {"name": "ce"}}, "optimizer 'ce' does not support it (these do: "),
-    ({"experiment": {"repeats": 3}}, "does not support repeats or reevaluate"),
+    ({"experiment": {"reevaluate": 1}}, "does not support reevaluate yet"),
+    ({"experiment": {"repeats": 11}}, "max_evaluations (10) must be at least repeats (11)"),
     ({"experiment": {"max_evaluations": None}}, "needs max_evaluations"),
     ({"experiment": {"in_flight": 0}}, "in_flight must be an integer of at least 1"),
     ({"experiment": {"prefetch": -1}}, "prefetch must be an integer of at least 0"),
@@ -137,26 +175,29 @@ def test_what_async_mode_cannot_run_is_a_config_error(bad, message):
         assert "random" in str(info.value) and "cmaes" in str(info.value)
 
 
-def write(function_config, executor, evaluations=60, cost=0.02):
+def write(function_config, executor, evaluations=60, cost=0.02, repeats=1):
     return function_config(f'name = "async-run"\nseed = 11\nmode = "async"\n'
-                           f"max_evaluations = {evaluations}", executor, workers=3, cost=cost,
-                           population=8)
+                           f"max_evaluations = {evaluations}\nrepeats = {repeats}", executor,
+                           workers=3, cost=cost, population=8, noise=0.5 if repeats > 1 else 0.0)
 
 
 def rows(db, run_id):
     return evaluation_rows(db, run_id, "generation, idx, seed, params, fitness, status")
 
 
-@pytest.mark.parametrize("executor", ["serial", "process"])
-def test_kill_9_then_resume_then_replay_is_bit_identical(tmp_path, executor, function_config,
-                                                         killed_mid_run):
-    config = write(function_config, executor)
+@pytest.mark.parametrize("executor, repeats", [("serial", 1), ("serial", 3), ("process", 1),
+                                                ("process", 3)])
+def test_kill_9_then_resume_then_replay_is_bit_identical(tmp_path, executor, repeats,
+                                                         function_config, killed_mid_run):
+    """A run killed mid-way, resumed and replayed (with repeats: noisy fitness, 3 seeds
+    per candidate, the candidates' repeats split across the kill)."""
+    config = write(function_config, executor, cost=0.05, repeats=repeats)
     killed = str(tmp_path / "killed.db")
-    done = killed_mid_run(config, killed, 15)
-    assert 15 <= done < 60, "the kill must land mid-run"
+    done = killed_mid_run(config, killed, 8)  # completions that arrive together: one commit
     before = rows(killed, 1)
     with Store(killed, readonly=True) as store:  # nothing half-written
-        assert len(before) == len(store.completions(1)) >= done
+        assert len(before) == len(store.completions(1)) >= done >= 8
+        assert store.run(1).status != "finished" and len(before) < 60, "the kill must land mid-run"
     res = l2l("resume", "1", "--store", killed)
     assert res.returncode == 0, res.stderr
     assert "finished: 60 evaluations (async)" in res.stdout

@@ -11,9 +11,14 @@ asked before the results of the ``in_flight - 1`` evaluations submitted ahead of
 :meth:`~l2l.executor.Executor.submit`; failures (a raise, a crash, a timeout, a NaN) come
 back from the executor as failed evaluations, as in generational mode.
 
-Numbering: the ``n``-th ask (from 0) is stored as row ``(n // in_flight, n % in_flight)``, so
-``l2l show`` and the exports see blocks of ``in_flight`` candidates like generations, and
-its seed is :func:`async_seed` of the run seed and ``n`` alone.
+Numbering: the ``n``-th evaluation submitted (from 0; its task number, ``ask`` in the store)
+is stored as row ``(n // in_flight, n % in_flight)``, so ``l2l show`` and the exports see
+blocks of ``in_flight`` evaluations like generations, and its seed is :func:`async_seed` of
+the run seed and ``n`` alone.
+
+Noisy fitness: with ``repeats = k`` a candidate is the ``k`` tasks ``c·k … c·k + k − 1``,
+submitted together; the optimizer is told their :func:`~l2l.noise.aggregate` once the last of
+them completes (the later rows name the first as ``repeat_of``). ``reevaluate`` is refused.
 
 Reproducibility: what an async run computes depends on the order in which evaluations
 complete, which depends on the machine's timing. A fresh run with the same seed therefore
@@ -44,6 +49,7 @@ import numpy as np
 from .errors import ConfigError
 from .evaluation import Evaluation, Individual
 from .executor import Task
+from .noise import aggregate
 from .store import Completion, Store
 
 if TYPE_CHECKING:
@@ -100,23 +106,29 @@ def asynchronous_optimizers(plugins: Any) -> list[str]:
 
 def check_async(exp: Experiment) -> None:
     """ConfigError for what async mode cannot run: an optimizer without ``ask_one``/
-    ``tell_one``, repeats or re-evaluation, a run without ``max_evaluations``."""
+    ``tell_one``, re-evaluation, a run without ``max_evaluations`` (or one smaller than
+    ``repeats``)."""
     if not getattr(type(exp.optimizer), "asynchronous", False):
         owner = exp.plugins.owner("optimizers", type(exp.optimizer))
         name = owner[0] if owner else type(exp.optimizer).__name__
         raise ConfigError(f"[experiment] mode = \"async\": optimizer {name!r} does not support it "
                           f"(these do: {', '.join(asynchronous_optimizers(exp.plugins))})")
-    if exp.noise.repeats != 1 or exp.noise.reevaluate:
-        raise ConfigError("[experiment] mode = \"async\" does not support repeats or reevaluate "
-                          "yet; use mode = \"generational\" for noisy fitness")
+    if exp.noise.reevaluate:
+        raise ConfigError("[experiment] mode = \"async\" does not support reevaluate yet; use "
+                          "mode = \"generational\" to re-score the best candidates")
     if exp.stop.max_evaluations is None:
         raise ConfigError("[experiment] mode = \"async\" needs max_evaluations (the budget; "
                           "generations do not apply)")
+    if exp.stop.max_evaluations < exp.noise.repeats:
+        raise ConfigError(f"[experiment] mode = \"async\": max_evaluations "
+                          f"({exp.stop.max_evaluations}) must be at least repeats "
+                          f"({exp.noise.repeats})")
 
 
 @dataclass
 class _Flight:
-    """A candidate asked and not yet told."""
+    """One evaluation submitted and not yet told: task number ``ask`` scores candidate
+    ``ask // repeats`` (its repeat ``ask % repeats``)."""
 
     ask: int
     ticket: int
@@ -143,9 +155,13 @@ class AsyncLoop:
                         slots=slots, in_flight=[], commits=0, busy=0.0, wall=0.0)
         self.width = int(loop["width"])
         self.slots = int(loop.get("slots", self.width))  # runs before prefetch: width
-        self.budget = int(exp.stop.max_evaluations)  # type: ignore[arg-type]
+        self.repeats = exp.noise.repeats
+        #: evaluations to spend: whole candidates of ``repeats`` evaluations each
+        self.budget = int(exp.stop.max_evaluations) // self.repeats * self.repeats  # type: ignore[operator]
         #: the number of completions to tell (a replay: those of its record)
         self.limit = self.budget if self.replay is None else min(self.budget, len(self.replay))
+        #: repeats told of candidates not yet told to the optimizer, by task number
+        self.partial: dict[int, Evaluation] = {}
         self.flights: dict[int, _Flight] = {}
         self.ready: list[tuple[_Flight, Evaluation, float]] = []
         self.buffer: list[tuple[Individual, Completion]] = []
@@ -158,13 +174,16 @@ class AsyncLoop:
         self.flights[flight.ask] = flight
 
     def _fill(self) -> None:
-        opt = self.exp.optimizer
-        while (len(self.flights) + len(self.ready) < self.width and self.loop["asked"] < self.budget
-               and not opt.done):
-            ask = int(self.loop["asked"])
+        """Ask candidates while fewer than ``in_flight`` evaluations are submitted (each
+        candidate: ``repeats`` evaluations, submitted together)."""
+        opt, k = self.exp.optimizer, self.repeats
+        while (len(self.flights) + len(self.ready) < self.width
+               and self.loop["asked"] + k <= self.budget and not opt.done):
+            first = int(self.loop["asked"])
             ticket, params = opt.ask_one()
-            self.loop["asked"] = ask + 1
-            self._submit(_Flight(ask, int(ticket), params, async_seed(self.exp.seed, ask), 0.0))
+            self.loop["asked"] = first + k
+            for ask in range(first, first + k):
+                self._submit(_Flight(ask, int(ticket), params, async_seed(self.exp.seed, ask), 0.0))
 
     def _collect(self) -> None:
         """Move completed submissions to ``ready`` (several at once: in ask order)."""
@@ -202,6 +221,10 @@ class AsyncLoop:
         self.last_commit = time.monotonic()
         for ask, ticket, params, seed in loop["in_flight"]:
             self._submit(_Flight(int(ask), int(ticket), params, int(seed), 0.0))
+        if loop.get("partial"):  # repeats told before the checkpoint, of candidates in flight
+            rows = {(i.generation, i.index): i.evaluation
+                    for i in self.exp.store.individuals(self.exp.run_id)}  # type: ignore[arg-type]
+            self.partial = {int(t): rows[divmod(int(t), self.width)] for t in loop["partial"]}
         try:
             status = self._loop(started)
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: keep what was told
@@ -230,11 +253,24 @@ class AsyncLoop:
             else "stopped"
 
     def _tell(self, flight: _Flight, ev: Evaluation, finished: float) -> None:
-        loop, exp = self.loop, self.exp
-        exp.optimizer.tell_one(flight.ticket, flight.params, ev)
+        """Record one completion; once all repeats of its candidate are in, tell the
+        optimizer their aggregate and update the best."""
+        loop, exp, k = self.loop, self.exp, self.repeats
         g, i = divmod(flight.ask, self.width)
-        ind = Individual(g, i, flight.params, flight.seed, ev, None)
-        exp._track_best(loop, g, self.objectives, [ind], [], [])
+        first = flight.ask - flight.ask % k
+        ind = Individual(g, i, flight.params, flight.seed, ev,
+                         None if first == flight.ask else divmod(first, self.width))
+        self.partial[flight.ask] = ev
+        tasks = range(first, first + k)
+        if all(t in self.partial for t in tasks):
+            evaluations = [self.partial.pop(t) for t in tasks]
+            seeds = [async_seed(exp.seed, t) for t in tasks]
+            exp.optimizer.tell_one(flight.ticket, flight.params,
+                                   aggregate(evaluations, exp.noise.aggregate, seeds))
+            rows = [Individual(*divmod(t, self.width), flight.params, s, e,
+                               None if t == first else divmod(first, self.width))
+                    for t, s, e in zip(tasks, seeds, evaluations)]
+            exp._track_best(loop, g, self.objectives, rows, [], [])
         position = int(loop["evaluations"])
         loop["evaluations"] = position + 1
         loop["busy"] = float(loop["busy"]) + float(ev.wall_time)
@@ -279,6 +315,7 @@ class AsyncLoop:
         waiting = sorted([f for f in self.flights.values()] + [r[0] for r in self.ready],
                          key=lambda f: f.ask)
         loop["in_flight"] = [[f.ask, f.ticket, f.params, f.seed] for f in waiting]
+        loop["partial"] = sorted(self.partial)
         loop["wall"] = self.wall()
         number = int(loop["commits"])
         loop["commits"] = number + 1
