@@ -157,7 +157,7 @@ class AsyncLoop:
         self.slots = int(loop.get("slots", self.width))  # runs before prefetch: width
         self.repeats = exp.noise.repeats
         #: evaluations to spend: whole candidates of ``repeats`` evaluations each
-        self.budget = int(exp.stop.max_evaluations) // self.repeats * self.repeats  # type: ignore[operator]
+        self.budget = int(exp.stop.max_evaluations or 0) // self.repeats * self.repeats
         #: the number of completions to tell (a replay: those of its record)
         self.limit = self.budget if self.replay is None else min(self.budget, len(self.replay))
         #: repeats told of candidates not yet told to the optimizer, by task number
