@@ -158,6 +158,9 @@ class AsyncLoop:
         self.repeats = exp.noise.repeats
         #: evaluations to spend: whole candidates of ``repeats`` evaluations each
         self.budget = int(exp.stop.max_evaluations or 0) // self.repeats * self.repeats
+        #: from this task number on, evaluations are submitted without prefetch (see _fill)
+        self.endgame = self.budget - 2 * self.width
+        self.prefetching = depth > 0
         #: the number of completions to tell (a replay: those of its record)
         self.limit = self.budget if self.replay is None else min(self.budget, len(self.replay))
         #: repeats told of candidates not yet told to the optimizer, by task number
@@ -180,6 +183,11 @@ class AsyncLoop:
         while (len(self.flights) + len(self.ready) < self.width
                and self.loop["asked"] + k <= self.budget and not opt.done):
             first = int(self.loop["asked"])
+            if self.prefetching and first >= self.endgame:
+                # the last 2 × in_flight evaluations wait in the executor's own queue for the
+                # first free worker, not in a busy worker's pipe behind a slow evaluation
+                # (which would start them late and lengthen the final drain)
+                self.prefetching = bool(self.exp.executor.set_prefetch(0))
             ticket, params = opt.ask_one()
             self.loop["asked"] = first + k
             for ask in range(first, first + k):
