@@ -223,6 +223,18 @@ def test_replay_reports_a_divergence(tmp_store):
     assert differences and "fitness" in differences[0]
 
 
+def test_replay_on_another_executor_keeps_the_record_numbering(tmp_store):
+    """A run on 2 worker processes with prefetch (8 in flight) replays on the serial
+    executor (1 slot, no prefetch) bit-identically: the replay takes the record's in_flight."""
+    exp = experiment("ga", ProcessExecutor(workers=2), tmp_store, evaluations=24,
+                     asynchronous=AsyncSettings(prefetch=3))
+    exp.run()
+    with Store(tmp_store) as store:
+        assert store.last_checkpoint(1)[1]["loop"]["width"] == 8
+        result, differences = replay(store, 1, executor=build("executor", "serial"))
+    assert result.evaluations == 24 and differences == []
+
+
 def test_replay_of_a_generational_run_is_refused(tmp_path):
     store = str(tmp_path / "g.db")
     Experiment(build("optimizee", "function", function="sphere", dimension=2),

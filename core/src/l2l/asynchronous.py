@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -413,6 +413,9 @@ def replay(store: Store, ref: str | int, *, executor: Any = None, plugins: Any =
     exp = Experiment.resume(store, record.id, executor=executor, plugins=plugins, progress=progress)
     exp.run_id, exp.replay = None, order
     exp.name = f"{record.name}-replay-of-{record.id}"
+    last = store.last_checkpoint(record.id)
+    if last is not None:  # the record's numbering, whatever this executor's slots and prefetch
+        exp.asynchronous = replace(exp.asynchronous, in_flight=int(last[1]["loop"]["width"]))
     result = exp.run()
     assert exp.run_id is not None
     differences: list[str] = []
