@@ -25,6 +25,7 @@ mean ± SE, and the difference in standard errors.
 
     python bench/async.py [--quick]      # --quick: 400 evaluations, 5 seeds
     python bench/async.py --workers 2 --no-quality > part.log   # a part of the grid
+    python bench/async.py --workers 8 --sigmas 1.5 --prefetch 2 > more.log  # async only
     python bench/async.py --from-log LOG [LOG ...]  # rebuild the results from printed lines
 """
 
@@ -159,7 +160,23 @@ LINE = re.compile(rf"workers +(\d+) sigma {NUMBER}: generational {NUMBER} s \(ut
                   rf"pop 4W {NUMBER} s \(util {NUMBER}\), async {NUMBER} s \(util {NUMBER}; "
                   rf"before drain {NUMBER}, drain {NUMBER} s\), async prefetch 0 {NUMBER} s "
                   rf"\(util {NUMBER}; before drain {NUMBER}, drain {NUMBER} s\)")
+DEEPER = re.compile(rf"workers +(\d+) sigma {NUMBER}: async prefetch (\d+) {NUMBER} s \(util {NUMBER}; "
+                    rf"before drain {NUMBER}, drain {NUMBER} s\) vs prefetch 1 {NUMBER} s "
+                    rf"\(util {NUMBER}\)")
 QUALITY = re.compile(r"(\w+) (generational|async|async-p0): best loss ([\d.e+-]+) ± ([\d.e+-]+)")
+
+
+def deeper(evaluations: int, workers_list: tuple[int, ...], sigmas: tuple[float, ...],
+           prefetch: int) -> None:
+    """Async only, with ``prefetch`` and with 1 side by side, printing a line per setting."""
+    for workers in workers_list:
+        for sigma in sigmas:
+            a = schedule("async", workers, sigma, evaluations, workers, prefetch=prefetch)
+            a1 = schedule("async", workers, sigma, evaluations, workers)
+            print(f"workers {workers:2d} sigma {sigma}: async prefetch {prefetch} {a['wall']:.2f} s "
+                  f"(util {a['utilisation']:.3f}; before drain {a['before_drain']:.3f}, "
+                  f"drain {a['drain']:.2f} s) vs prefetch 1 {a1['wall']:.2f} s "
+                  f"(util {a1['utilisation']:.3f})", flush=True)
 
 
 def measure(evaluations: int, seeds: int, workers_list: tuple[int, ...],
@@ -198,6 +215,7 @@ def from_logs(paths: list[str], evaluations: int) -> tuple[list[dict], dict, lis
     load after the run, names what that log measured)."""
     rows: dict[tuple[int, float], dict] = {}
     scores: dict[tuple[str, str], tuple[float, float]] = {}
+    extra: dict[tuple[int, float, int], list[float]] = {}
     machines = []
     for path in paths:
         machine, parts = "", []
@@ -215,11 +233,17 @@ def from_logs(paths: list[str], evaluations: int) -> tuple[list[dict], dict, lis
                     "gen4": {"wall": x[2], "utilisation": x[3]},
                     "async": dict(zip(("wall", "utilisation", "before_drain", "drain"), x[4:8])),
                     "async0": dict(zip(("wall", "utilisation", "before_drain", "drain"), x[8:12]))}
+            elif d := DEEPER.match(line):
+                parts.append(f"{d[1]} workers sigma {d[2]} prefetch {d[3]}")
+                extra[int(d[1]), float(d[2]), int(d[3])] = [float(v) for v in d.groups()[3:]]
             elif q := QUALITY.match(line):
                 scores[q[1], q[2]] = (float(q[3]), float(q[4]))
                 parts.append(f"quality {q[1]} {q[2]}")
         if parts:
             machines.append(f"{machine} (for: {', '.join(dict.fromkeys(parts))})")
+    for (w, sigma, depth), x in extra.items():
+        if (w, sigma) in rows:
+            rows[w, sigma].setdefault("deeper", {})[depth] = x
     return [rows[k] for k in sorted(rows)], scores, machines
 
 
@@ -264,6 +288,15 @@ def render(rows: list[dict], scores: dict, machine_lines: list[str], command: st
                      f"| {g4['wall']:.2f} ({g4['utilisation']:.3f}; P = {r['pop4']}) "
                      f"| {cell(a)} | {cell(r['async0'])} "
                      f"| {g['wall'] / a['wall']:.2f}× | {g4['wall'] / a['wall']:.2f}× |")
+    deeper = [(r, d, x) for r in rows for d, x in sorted(r.get("deeper", {}).items())]
+    if deeper:
+        lines += ["", "Deeper prefetch where prefetch 1 fell short of 0.95 (async only, measured "
+                  "side by side with prefetch 1 in a separate run, `--prefetch P`):", "",
+                  "| workers | sigma | async, prefetch P: wall s (utilisation) [before drain; "
+                  "drain] | async, prefetch 1, same run |", "|---|---|---|---|"]
+        for r, d, x in deeper:
+            lines.append(f"| {r['workers']} | {r['sigma']} | P = {d}: {x[0]:.2f} ({x[1]:.3f}) "
+                         f"[{x[2]:.3f}; {x[3]:.2f} s] | {x[4]:.2f} ({x[5]:.3f}) |")
     quality_text = []
     if scores:
         lines += ["", f"Best rastrigin-10D loss after {evaluations} evaluations (8 workers, "
@@ -326,6 +359,8 @@ def main() -> int:
                     help="comma-separated worker counts of the grid ('' for none)")
     ap.add_argument("--sigmas", default=",".join(map(str, SIGMAS)), help="comma-separated sigmas")
     ap.add_argument("--no-quality", action="store_true", help="skip the quality comparison")
+    ap.add_argument("--prefetch", type=int, metavar="P",
+                    help="run only async with prefetch P beside prefetch 1 on the grid given")
     ap.add_argument("--from-log", nargs="+", metavar="LOG",
                     help="run nothing: rebuild the results from what runs of this script printed")
     args = ap.parse_args()
@@ -348,6 +383,11 @@ def main() -> int:
     print(machine.markdown()[0], flush=True)
     workers = tuple(int(w) for w in args.workers.split(",") if w)
     sigmas = tuple(float(x) for x in args.sigmas.split(",") if x)
+    if args.prefetch is not None:
+        deeper(evaluations, workers, sigmas, args.prefetch)
+        machine.finish()
+        print(machine.markdown()[0], flush=True)
+        return 0
     rows, scores = measure(evaluations, seeds, workers, sigmas, with_quality=not args.no_quality)
     machine.finish()
     print(machine.markdown()[0], flush=True)
