@@ -210,37 +210,44 @@ def measure(evaluations: int, seeds: int, workers_list: tuple[int, ...],
 
 
 def from_logs(paths: list[str], evaluations: int) -> tuple[list[dict], dict, list[str]]:
-    """Rows, scores and machine lines from the lines printed by runs of this script (later
-    logs replace what earlier ones measured; each log's last machine line, the one with the
-    load after the run, names what that log measured)."""
+    """Rows, scores and machine lines from the lines printed by runs of this script, in
+    one log or several (a run starts at its first machine line, the one with "? after";
+    later runs replace what earlier ones measured; each run's last machine line, with the
+    load after it, is kept and names what the run measured)."""
     rows: dict[tuple[int, float], dict] = {}
     scores: dict[tuple[str, str], tuple[float, float]] = {}
     extra: dict[tuple[int, float, int], list[float]] = {}
     machines = []
-    for path in paths:
-        machine, parts = "", []
-        for line in Path(path).read_text().splitlines():
-            if line.startswith("Machine:"):
-                machine = line
-            if m := LINE.match(line):
-                parts.append(f"{m[1]} workers sigma {m[2]}")
-                w, sigma = int(m[1]), float(m[2])
-                x = [float(v) for v in m.groups()[2:]]
-                rows[w, sigma] = {
-                    "workers": w, "sigma": sigma, "mean": mean_duration(w),
-                    "pop4": near_divisor(evaluations, 4 * w),
-                    "gen": {"wall": x[0], "utilisation": x[1]},
-                    "gen4": {"wall": x[2], "utilisation": x[3]},
-                    "async": dict(zip(("wall", "utilisation", "before_drain", "drain"), x[4:8])),
-                    "async0": dict(zip(("wall", "utilisation", "before_drain", "drain"), x[8:12]))}
-            elif d := DEEPER.match(line):
-                parts.append(f"{d[1]} workers sigma {d[2]} prefetch {d[3]}")
-                extra[int(d[1]), float(d[2]), int(d[3])] = [float(v) for v in d.groups()[3:]]
-            elif q := QUALITY.match(line):
-                scores[q[1], q[2]] = (float(q[3]), float(q[4]))
-                parts.append(f"quality {q[1]} {q[2]}")
+    machine, parts = "", []
+
+    def close_run() -> None:
         if parts:
             machines.append(f"{machine} (for: {', '.join(dict.fromkeys(parts))})")
+        parts.clear()
+
+    for line in (x for path in paths for x in Path(path).read_text().splitlines()):
+        if line.startswith("Machine:"):
+            if "? after" in line:
+                close_run()
+            machine = line
+        if m := LINE.match(line):
+            parts.append(f"{m[1]} workers sigma {m[2]}")
+            w, sigma = int(m[1]), float(m[2])
+            x = [float(v) for v in m.groups()[2:]]
+            rows[w, sigma] = {
+                "workers": w, "sigma": sigma, "mean": mean_duration(w),
+                "pop4": near_divisor(evaluations, 4 * w),
+                "gen": {"wall": x[0], "utilisation": x[1]},
+                "gen4": {"wall": x[2], "utilisation": x[3]},
+                "async": dict(zip(("wall", "utilisation", "before_drain", "drain"), x[4:8])),
+                "async0": dict(zip(("wall", "utilisation", "before_drain", "drain"), x[8:12]))}
+        elif d := DEEPER.match(line):
+            parts.append(f"{d[1]} workers sigma {d[2]} prefetch {d[3]}")
+            extra[int(d[1]), float(d[2]), int(d[3])] = [float(v) for v in d.groups()[3:]]
+        elif q := QUALITY.match(line):
+            scores[q[1], q[2]] = (float(q[3]), float(q[4]))
+            parts.append(f"quality {q[1]} {q[2]}")
+    close_run()
     for (w, sigma, depth), x in extra.items():
         if (w, sigma) in rows:
             rows[w, sigma].setdefault("deeper", {})[depth] = x
