@@ -378,10 +378,13 @@ def main() -> int:
         rows, scores, machines = from_logs(args.from_log, evaluations)
         missing = [f"workers {w}, sigma {s}" for w in WORKERS for s in SIGMAS
                    if not any(r["workers"] == w and r["sigma"] == s for r in rows)]
-        note = (f"Assembled with `--from-log` from the lines printed by {len(machines)} runs of "
-                "parts of the grid (`--workers W`, `--workers '' --sigmas ''` for the quality "
-                "comparison), one machine line each above; every row was measured in one run, "
-                "its modes side by side."
+        command = ("python bench/async.py --workers W --no-quality (W = 2, 8, 32; each under "
+                   "the heavy-run lock), --workers '' --sigmas '' (the quality comparison), "
+                   "--workers 8,32 --sigmas 1.5 --prefetch 2; then --from-log of their output "
+                   "(bench/results/async.log)")
+        note = (f"Assembled with `--from-log` from the lines printed by {len(machines)} runs "
+                "(one machine line each, above, with the parts it measured); every row was "
+                "measured in one run, its modes side by side."
                 + (f" Not measured: {'; '.join(missing)}." if missing else "")
                 + ("" if scores else " Not measured: the quality comparison."))
         render(rows, scores, machines, command, evaluations, seeds, note)
