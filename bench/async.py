@@ -329,15 +329,18 @@ def render(rows: list[dict], scores: dict, machine_lines: list[str], command: st
     OUT.write_text("\n".join(lines))
     print("\n".join(lines))
 
-    worst = min(rows, key=lambda r: r["async"]["utilisation"])
-    drained = min(r["async"]["before_drain"] for r in rows)
+    short = [r for r in rows if r["async"]["utilisation"] < 0.95]
     gen_range = (min(r["gen"]["utilisation"] for r in rows), max(r["gen"]["utilisation"] for r in rows))
-    out = [{"what": f"async evaluation: worker utilisation, log-normal durations (sigma 0.5-1.5), "
+    out = [{"what": f"async evaluation: worker utilisation (final drain included), log-normal "
+                    f"durations (sigma 0.5-1.5), "
                     f"{', '.join(sorted({str(r['workers']) for r in rows}, key=int))} workers, "
                     f"{evaluations} evaluations",
-            "l2l": f"≥ {worst['async']['utilisation']:.3f} in every setting measured ({len(rows)}; "
-                   f"lowest at {worst['workers']} workers, sigma {worst['sigma']}, its final drain "
-                   f"{worst['async']['drain']:.1f} s); ≥ {drained:.3f} before the drain",
+            "l2l": f"≥ 0.95 in {len(rows) - len(short)} of {len(rows)} settings (prefetch 1)"
+                   + ("; below: " + "; ".join(
+                       f"{r['workers']} workers sigma {r['sigma']}: {r['async']['utilisation']:.3f} "
+                       f"(before the drain {r['async']['before_drain']:.3f}; the drain with "
+                       f"prefetch 0: {r['async0']['drain']:.1f} s of {r['async0']['wall']:.1f} s)"
+                       for r in short) if short else ""),
             "reference": f"generational (population = workers): {gen_range[0]:.2f}-{gen_range[1]:.2f};"
                          " goal ≥ 0.95"}]
     key = next((r for r in rows if r["workers"] == 32 and r["sigma"] == 1.0), None)
