@@ -10,27 +10,7 @@ import time
 
 import pytest
 
-from fault_harness import committed
-
-#: an experiment file over the ``function`` optimizee (rastrigin, 4-D, ``cost`` seconds per
-#: evaluation, Gaussian ``noise`` drawn from the seed) and the ``ga``, for the kill -9 / resume tests of both loop modes
-FUNCTION_CONFIG = """
-[experiment]
-{experiment}
-[optimizee]
-name = "function"
-function = "rastrigin"
-dimension = 4
-cost = {cost}
-noise = {noise}
-[optimizer]
-name = "ga"
-population = {population}
-[executor]
-name = "{executor}"
-{workers}
-"""
-
+from fault_harness import committed, experiment_toml
 
 @pytest.fixture
 def tmp_store(tmp_path):
@@ -39,15 +19,18 @@ def tmp_store(tmp_path):
 
 @pytest.fixture
 def function_config(tmp_path):
-    """``write(experiment, executor=..., workers=..., cost=..., population=..., noise=...)``: the path of
-    a :data:`FUNCTION_CONFIG` file whose ``[experiment]`` table holds ``experiment``
-    (lines); ``workers`` is set for the process executor only."""
+    """``write(experiment, executor=..., workers=..., cost=..., population=..., noise=...)``:
+    the path of an experiment file whose ``[experiment]`` table holds ``experiment`` (lines),
+    over the ``function`` optimizee (rastrigin, 4-D, ``cost`` seconds per evaluation,
+    Gaussian ``noise`` drawn from the seed) and the ``ga``; ``workers`` is set for the
+    process executor only. Used by the kill -9 / resume tests of both loop modes."""
     def write(experiment: str, executor: str = "serial", workers: int = 2, cost: float = 0.02,
               population: int = 10, noise: float = 0.0):
         path = tmp_path / f"exp-{executor}-{cost}-{len(list(tmp_path.glob('exp-*')))}.toml"
-        path.write_text(FUNCTION_CONFIG.format(
-            experiment=experiment, cost=cost, noise=noise, population=population, executor=executor,
-            workers=f"workers = {workers}" if executor == "process" else ""))
+        optimizee = (f'name = "function"\nfunction = "rastrigin"\ndimension = 4\n'
+                     f"cost = {cost}\nnoise = {noise}")
+        path.write_text(experiment_toml(experiment, optimizee, population, executor,
+                                        f"workers = {workers}" if executor == "process" else ""))
         return path
     return write
 
