@@ -357,8 +357,9 @@ def render(rows: list[dict], scores: dict, machine_lines: list[str], command: st
             "l2l": f"≥ 0.95 in {len(rows) - len(short)} of {len(rows)} settings (prefetch 1)"
                    + ("; below: " + "; ".join(
                        f"{r['workers']} workers sigma {r['sigma']}: {r['async']['utilisation']:.3f} "
-                       f"(before the drain {r['async']['before_drain']:.3f}; the drain with "
-                       f"prefetch 0: {r['async0']['drain']:.1f} s of {r['async0']['wall']:.1f} s)"
+                       f"(before the drain {r['async']['before_drain']:.3f}; drain "
+                       f"{r['async']['drain']:.2f} s of {r['async']['wall']:.1f} s, with prefetch "
+                       f"0 {r['async0']['drain']:.2f} s of {r['async0']['wall']:.1f} s)"
                        for r in short) if short else ""),
             "reference": f"generational (population = workers): {gen_range[0]:.2f}-{gen_range[1]:.2f};"
                          " goal ≥ 0.95"}]
