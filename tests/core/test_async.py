@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
+import numpy as np
 import pytest
 
 from executor_checks import assert_async_trouble
-from fault_harness import committed, evaluation_rows, l2l
+from fault_harness import evaluation_rows, l2l
 
-from l2l import ConfigError, Experiment, Store, build
+from l2l import ConfigError, Experiment, Noise, Store, build
 from l2l.asynchronous import AsyncSettings, async_seed, async_stats, replay
 from l2l.config import experiment_from_config
 from l2l.experiment import Stop
@@ -50,6 +45,42 @@ def test_every_async_optimizer_spends_the_budget_and_is_deterministic_in_serial(
     assert runs[0] == runs[1]
 
 
+def test_repeats_tell_the_aggregate_once_all_repeats_of_a_candidate_are_in():
+    """repeats = 3 (noisy sphere): every candidate has 3 rows (the 2nd and 3rd name the 1st),
+    their seeds are the async seeds of its 3 task numbers, and the optimizer is told one
+    evaluation per candidate whose fitness is the mean of its 3; a budget of 40 spends 39."""
+    told = []
+
+    class Spy:
+        def __init__(self):
+            self.inner = build("optimizer", "random", population=6)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def tell_one(self, ticket, params, ev):
+            told.append((params, ev))
+            self.inner.tell_one(ticket, params, ev)
+
+    spy = Spy()
+    type(spy).asynchronous = True
+    exp = Experiment(build("optimizee", "function", function="sphere", dimension=2, noise=1.0),
+                     spy, seed=3, stop=Stop(max_evaluations=40), mode="async",
+                     noise=Noise(repeats=3))
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == 39 and len(told) == 13
+    width = exp.store.last_checkpoint(result.run_id)[1]["loop"]["width"]
+    rows = sorted(exp.store.individuals(result.run_id), key=lambda r: r.generation * width + r.index)
+    assert [r.seed for r in rows] == [async_seed(3, t) for t in range(39)]
+    for c, (params, ev) in enumerate(told):
+        mine = rows[3 * c:3 * c + 3]
+        assert all(repr(r.params) == repr(params) for r in mine)
+        assert [r.repeat_of for r in mine] == [None] + [divmod(3 * c, width)] * 2
+        assert ev.fitness[0] == pytest.approx(np.mean([r.evaluation.fitness[0] for r in mine]))
+        assert ev.info["repeats"]["count"] == 3
+    assert result.best_count == 3
+
+
 def test_async_optimizers_improve_on_random_start():
     """Each optimizer learns from what it is told: its best after 300 evaluations on the
     sphere is well below the best of its first 30 (random search excepted)."""
@@ -62,15 +93,47 @@ def test_async_optimizers_improve_on_random_start():
         assert result.best_fitness[0] < min(losses[:30]) / 4, name
 
 
-def test_process_executor_runs_async_with_every_slot_busy(tmp_store):
-    exp = experiment("cmaes", ProcessExecutor(workers=2), tmp_store, evaluations=30)
+@pytest.mark.parametrize("prefetch", [0, 1, 2])
+def test_process_executor_keeps_slots_times_one_plus_prefetch_in_flight(tmp_store, prefetch):
+    exp = experiment("cmaes", ProcessExecutor(workers=2), tmp_store, evaluations=30,
+                     asynchronous=AsyncSettings(prefetch=prefetch))
     result = exp.run()
     assert result.status == "finished" and result.evaluations == 30
     with Store(tmp_store, readonly=True) as store:
         stats = async_stats(store, result.run_id)
         assert stats is not None and stats.slots == 2 and stats.evaluations == 30
-        assert stats.in_flight_max == 2 and 0 < stats.utilisation <= 1.0 + 1e-9
+        assert stats.in_flight_max == 2 * (1 + prefetch) and 0 < stats.utilisation <= 1.0 + 1e-9
         assert sorted(c.ask for c in store.completions(result.run_id)) == list(range(30))
+
+
+def test_serial_executor_takes_no_prefetch():
+    exp = experiment("random", None, None, evaluations=10, asynchronous=AsyncSettings(prefetch=3))
+    result = exp.run()
+    loop = exp.store.last_checkpoint(result.run_id)[1]["loop"]
+    assert loop["width"] == 1 and loop["slots"] == 1
+
+
+@pytest.mark.parametrize("first", [0.05, 0.15])  # a crash, a hang past the timeout
+def test_chunks_queued_behind_a_dying_evaluation_run_on_the_fresh_worker(first):
+    """One worker, prefetch 2: three one-task submissions wait in its pipe; the first kills
+    (or hangs) it. That one fails with its reason, the two queued behind it are re-sent to
+    the fresh worker and succeed."""
+    from core_parts import Trouble
+
+    from l2l import Task
+
+    ex = ProcessExecutor(workers=1, timeout=1)
+    ex.start(Trouble(crash_below=0.1, hang_below=0.2))
+    try:
+        assert ex.set_prefetch(2) == 2
+        futures = [ex.submit([Task(i, {"x": x}, i)]) for i, x in enumerate([first, 0.5, 0.9])]
+        (dead,), (second,), (third,) = (f.result(timeout=30) for f in futures)
+    finally:
+        ex.close()
+    assert ("died (exit code 7)" if first < 0.1 else "timeout: evaluation exceeded 1 s") in dead.error
+    assert second.ok and second.fitness == pytest.approx((0.04,))
+    assert third.ok and third.fitness == pytest.approx((0.04,))
+    assert second.worker == third.worker != dead.worker
 
 
 def test_failure_matrix_in_async_mode_on_the_process_executor():
@@ -82,14 +145,17 @@ def test_commits_every_k_completions(tmp_store):
                      asynchronous=AsyncSettings(commit_every=5))
     exp.run()
     with Store(tmp_store, readonly=True) as store:
-        assert len(store.history(1)) == 4  # 20 completions, a checkpoint per 5
+        checkpoints = store.db.execute("SELECT COUNT(*) FROM checkpoints WHERE run_id = 1")
+        assert checkpoints.fetchone()[0] == 4  # 20 completions, a checkpoint per 5
 
 
 @pytest.mark.parametrize("bad, message", [
     ({"optimizer": {"name": "ce"}}, "optimizer 'ce' does not support it (these do: "),
-    ({"experiment": {"repeats": 3}}, "does not support repeats or reevaluate"),
+    ({"experiment": {"reevaluate": 1}}, "does not support reevaluate yet"),
+    ({"experiment": {"repeats": 11}}, "max_evaluations (10) must be at least repeats (11)"),
     ({"experiment": {"max_evaluations": None}}, "needs max_evaluations"),
     ({"experiment": {"in_flight": 0}}, "in_flight must be an integer of at least 1"),
+    ({"experiment": {"prefetch": -1}}, "prefetch must be an integer of at least 0"),
     ({"experiment": {"commit_every": 1.5}}, "commit_every must be an integer"),
     ({"experiment": {"commit_seconds": -1}}, "commit_seconds must be a positive number"),
     ({"experiment": {"mode": "asap"}}, "mode = 'asap' should be one of"),
@@ -109,58 +175,29 @@ def test_what_async_mode_cannot_run_is_a_config_error(bad, message):
         assert "random" in str(info.value) and "cmaes" in str(info.value)
 
 
-CONFIG = """
-[experiment]
-name = "async-run"
-seed = 11
-mode = "async"
-max_evaluations = {evaluations}
-[optimizee]
-name = "function"
-function = "rastrigin"
-dimension = 4
-cost = {cost}
-[optimizer]
-name = "ga"
-population = 8
-[executor]
-name = "{executor}"
-{workers}
-"""
-
-
-def write(tmp_path, executor, evaluations=60, cost=0.02):
-    path = tmp_path / f"async-{executor}.toml"
-    path.write_text(CONFIG.format(evaluations=evaluations, cost=cost, executor=executor,
-                                  workers="workers = 3" if executor == "process" else ""))
-    return path
+def write(function_config, executor, evaluations=60, cost=0.02, repeats=1):
+    return function_config(f'name = "async-run"\nseed = 11\nmode = "async"\n'
+                           f"max_evaluations = {evaluations}\nrepeats = {repeats}", executor,
+                           workers=3, cost=cost, population=8, noise=0.5 if repeats > 1 else 0.0)
 
 
 def rows(db, run_id):
     return evaluation_rows(db, run_id, "generation, idx, seed, params, fitness, status")
 
 
-def kill_mid_run(config, store, at_least):
-    proc = subprocess.Popen([sys.executable, "-m", "l2l", "run", str(config), "--store", store],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while committed(store) < at_least and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return committed(store)
-
-
-@pytest.mark.parametrize("executor", ["serial", "process"])
-def test_kill_9_then_resume_then_replay_is_bit_identical(tmp_path, executor):
-    config = write(tmp_path, executor)
+@pytest.mark.parametrize("executor, repeats", [("serial", 1), ("serial", 3), ("process", 1),
+                                                ("process", 3)])
+def test_kill_9_then_resume_then_replay_is_bit_identical(tmp_path, executor, repeats,
+                                                         function_config, killed_mid_run):
+    """A run killed mid-way, resumed and replayed (with repeats: noisy fitness, 3 seeds
+    per candidate, the candidates' repeats split across the kill)."""
+    config = write(function_config, executor, cost=0.05, repeats=repeats)
     killed = str(tmp_path / "killed.db")
-    done = kill_mid_run(config, killed, 15)
-    assert 15 <= done < 60, "the kill must land mid-run"
+    done = killed_mid_run(config, killed, 8)  # completions that arrive together: one commit
     before = rows(killed, 1)
     with Store(killed, readonly=True) as store:  # nothing half-written
-        assert len(before) == len(store.completions(1)) >= done
+        assert len(before) == len(store.completions(1)) >= done >= 8
+        assert store.run(1).status != "finished" and len(before) < 60, "the kill must land mid-run"
     res = l2l("resume", "1", "--store", killed)
     assert res.returncode == 0, res.stderr
     assert "finished: 60 evaluations (async)" in res.stdout
@@ -186,6 +223,18 @@ def test_replay_reports_a_divergence(tmp_store):
     assert differences and "fitness" in differences[0]
 
 
+def test_replay_on_another_executor_keeps_the_record_numbering(tmp_store):
+    """A run on 2 worker processes with prefetch (8 in flight) replays on the serial
+    executor (1 slot, no prefetch) bit-identically: the replay takes the record's in_flight."""
+    exp = experiment("ga", ProcessExecutor(workers=2), tmp_store, evaluations=24,
+                     asynchronous=AsyncSettings(prefetch=3))
+    exp.run()
+    with Store(tmp_store) as store:
+        assert store.last_checkpoint(1)[1]["loop"]["width"] == 8
+        result, differences = replay(store, 1, executor=build("executor", "serial"))
+    assert result.evaluations == 24 and differences == []
+
+
 def test_replay_of_a_generational_run_is_refused(tmp_path):
     store = str(tmp_path / "g.db")
     Experiment(build("optimizee", "function", function="sphere", dimension=2),
@@ -195,8 +244,8 @@ def test_replay_of_a_generational_run_is_refused(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
 
 
-def test_run_show_and_progress_state_the_async_facts(tmp_path):
-    config = write(tmp_path, "process", evaluations=24, cost=0.01)
+def test_run_show_and_progress_state_the_async_facts(tmp_path, function_config):
+    config = write(function_config, "process", evaluations=24, cost=0.01)
     store = str(tmp_path / "runs.db")
     res = l2l("run", str(config), "--store", store)
     assert res.returncode == 0, res.stderr

@@ -2,64 +2,28 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 
-from fault_harness import committed, evaluation_rows, l2l
+from fault_harness import evaluation_rows, l2l
 
 from l2l import Experiment, Store, build
 
-CONFIG = """
-[experiment]
-name = "resumable"
-seed = 7
-generations = 12
-[optimizee]
-name = "function"
-function = "rastrigin"
-dimension = 4
-cost = {cost}
-[optimizer]
-name = "ga"
-population = 10
-[executor]
-name = "{executor}"
-{workers}
-"""
-
-
-def write(tmp_path, executor="serial", cost=0.02):
-    path = tmp_path / f"exp-{executor}-{cost}.toml"
-    path.write_text(CONFIG.format(cost=cost, executor=executor,
-                                  workers="workers = 2" if executor == "process" else ""))
-    return path
+EXPERIMENT = 'name = "resumable"\nseed = 7\ngenerations = 12'
 
 
 rows = evaluation_rows
 
 
 @pytest.mark.parametrize("executor", ["serial", "process"])
-def test_kill_9_mid_generation_then_resume_equals_uninterrupted(tmp_path, executor):
-    config = write(tmp_path, executor)
+def test_kill_9_mid_generation_then_resume_equals_uninterrupted(tmp_path, executor,
+                                                               function_config, killed_mid_run):
+    config = function_config(EXPERIMENT, executor)
     reference = str(tmp_path / "reference.db")
     assert l2l("run", str(config), "--store", reference).returncode == 0
 
     killed = str(tmp_path / "killed.db")
-    proc = subprocess.Popen([sys.executable, "-m", "l2l", "run", str(config), "--store", killed],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while committed(killed) < 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.1)  # into the next generation (each takes ~0.2 s)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    done = committed(killed)
+    # into the generation after the 4th (each takes ~0.2 s)
+    done = killed_mid_run(config, killed, 4, settle=0.1)
     assert 4 <= done < 12, "the kill must land mid-run"
     with Store(killed, readonly=True) as store:
         record = store.run(1)
@@ -89,8 +53,8 @@ def test_resume_through_the_python_api_continues_bit_identically(tmp_store):
     assert resumed.best_fitness == full.best_fitness
 
 
-def test_resuming_a_finished_run_is_refused(tmp_path):
-    config = write(tmp_path, cost=0.0)
+def test_resuming_a_finished_run_is_refused(tmp_path, function_config):
+    config = function_config(EXPERIMENT, cost=0.0)
     db = str(tmp_path / "r.db")
     assert l2l("run", str(config), "--store", db).returncode == 0
     res = l2l("resume", "1", "--store", db)

@@ -31,23 +31,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
-
-CONFIG = """
-[experiment]
-name = "soak"
-seed = 1
-generations = {generations}
-[optimizee]
-name = "function"
-function = "rastrigin"
-dimension = 10
-[optimizer]
-name = "ga"
-population = {population}
-[executor]
-name = "{executor}"
-{workers}
-"""
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 
 def tagged(token: str) -> list[str]:
@@ -75,14 +59,16 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "soak.md"))
     args = ap.parse_args()
+    from fault_harness import experiment_toml
     from machine import Machine
 
     machine = Machine.measure(["numpy", "l2l-core"])
     with tempfile.TemporaryDirectory(prefix="l2l-soak-") as tmp:
         config = Path(tmp) / "soak.toml"
-        config.write_text(CONFIG.format(generations=args.generations, population=args.population,
-                                        executor=args.executor,
-                                        workers="" if args.executor == "serial" else f"workers = {args.workers}"))
+        config.write_text(experiment_toml(
+            f'name = "soak"\nseed = 1\ngenerations = {args.generations}',
+            'name = "function"\nfunction = "rastrigin"\ndimension = 10', args.population,
+            args.executor, "" if args.executor == "serial" else f"workers = {args.workers}"))
         store = Path(tmp) / "soak.db"
         token = uuid.uuid4().hex
         env = {**os.environ, "L2L_SOAK_TOKEN": token}

@@ -106,20 +106,8 @@ class Harness:
                executor_keys: str = "", generations: int = 6, population: int = 8,
                seed: int = 11) -> Path:
         path = self.root / f"{name}.toml"
-        path.write_text(f"""
-[experiment]
-name = "{name}"
-seed = {seed}
-generations = {generations}
-[optimizee]
-{optimizee}
-[optimizer]
-name = "ga"
-population = {population}
-[executor]
-name = "{executor}"
-{executor_keys}
-""")
+        path.write_text(experiment_toml(f'name = "{name}"\nseed = {seed}\ngenerations = {generations}',
+                                        optimizee, population, executor, executor_keys))
         return path
 
     def leftovers(self, within: float = 20.0) -> list[str]:
@@ -151,6 +139,24 @@ name = "{executor}"
                        if not p.name.startswith(self.allow_tmp or ("\0",)))
         shutil.rmtree(self.tmp, ignore_errors=True)
         return files
+
+
+def experiment_toml(experiment: str, optimizee: str, population: int, executor: str,
+                    executor_keys: str = "") -> str:
+    """An experiment file: the ``[experiment]`` and ``[optimizee]`` lines given, the ``ga``
+    with ``population``, and ``executor`` with its ``executor_keys`` lines."""
+    return f"""
+[experiment]
+{experiment}
+[optimizee]
+{optimizee}
+[optimizer]
+name = "ga"
+population = {population}
+[executor]
+name = "{executor}"
+{executor_keys}
+"""
 
 
 def finish(proc: subprocess.Popen, timeout: float) -> tuple[str, str]:

@@ -1,15 +1,24 @@
 """The asynchronous loop (``[experiment] mode = "async"``): no generation barrier.
 
-The loop keeps ``in_flight`` evaluations running (default: the executor's worker count).
-Whenever one completes it is told to the optimizer (``tell_one``) and a new candidate is
-asked (``ask_one``) and submitted, so a slow evaluation holds up one worker, not all of
-them. Each submission is a one-task :meth:`~l2l.executor.Executor.submit`; failures (a
-raise, a crash, a timeout, a NaN) come back from the executor as failed evaluations, as in
-generational mode.
+The loop keeps ``in_flight`` evaluations submitted (default: the executor's slots × (1 +
+``prefetch``); see :meth:`~l2l.executor.Executor.set_prefetch`). Whenever one completes it is
+told to the optimizer (``tell_one``) and a new candidate is asked (``ask_one``) and
+submitted, so a slow evaluation holds up one worker, not all of them. With ``prefetch = 1``
+(the default) every worker has a second evaluation queued behind the one it runs, so it never
+waits for the coordinator's tell-and-ask round trip; the price is staleness: a candidate is
+asked before the results of the ``in_flight - 1`` evaluations submitted ahead of it are known
+(``slots - 1`` without prefetch). Each submission is a one-task
+:meth:`~l2l.executor.Executor.submit`; failures (a raise, a crash, a timeout, a NaN) come
+back from the executor as failed evaluations, as in generational mode.
 
-Numbering: the ``n``-th ask (from 0) is stored as row ``(n // in_flight, n % in_flight)``, so
-``l2l show`` and the exports see blocks of ``in_flight`` candidates like generations, and
-its seed is :func:`async_seed` of the run seed and ``n`` alone.
+Numbering: the ``n``-th evaluation submitted (from 0; its task number, ``ask`` in the store)
+is stored as row ``(n // in_flight, n % in_flight)``, so ``l2l show`` and the exports see
+blocks of ``in_flight`` evaluations like generations, and its seed is :func:`async_seed` of
+the run seed and ``n`` alone.
+
+Noisy fitness: with ``repeats = k`` a candidate is the ``k`` tasks ``c·k … c·k + k − 1``,
+submitted together; the optimizer is told their :func:`~l2l.noise.aggregate` once the last of
+them completes (the later rows name the first as ``repeat_of``). ``reevaluate`` is refused.
 
 Reproducibility: what an async run computes depends on the order in which evaluations
 complete, which depends on the machine's timing. A fresh run with the same seed therefore
@@ -32,7 +41,7 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -40,6 +49,7 @@ import numpy as np
 from .errors import ConfigError
 from .evaluation import Evaluation, Individual
 from .executor import Task
+from .noise import aggregate
 from .store import Completion, Store
 
 if TYPE_CHECKING:
@@ -55,20 +65,25 @@ def async_seed(seed: int, ask: int) -> int:
 
 @dataclass(frozen=True)
 class AsyncSettings:
-    """``in_flight``: evaluations kept running (None: the executor's workers);
-    ``commit_every``: completions per store commit (those that arrive together are
-    committed together); ``commit_seconds``: also commit at the
-    first completion this many seconds after the last commit (None: only by count)."""
+    """``in_flight``: evaluations kept submitted (None: the executor's slots × (1 +
+    ``prefetch``)); ``prefetch``: evaluations queued per slot behind the one it runs (0: a
+    worker waits for the coordinator between evaluations); ``commit_every``: completions per
+    store commit (those that arrive together are committed together); ``commit_seconds``:
+    also commit at the first completion this many seconds after the last commit (None: only
+    by count)."""
 
     in_flight: int | None = None
+    prefetch: int = 1
     commit_every: int = 1
     commit_seconds: float | None = None
 
     def __post_init__(self) -> None:
-        for key, value in (("in_flight", self.in_flight), ("commit_every", self.commit_every)):
+        for key, value, least in (("in_flight", self.in_flight, 1), ("prefetch", self.prefetch, 0),
+                                  ("commit_every", self.commit_every, 1)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 1):
-                raise ConfigError(f"[experiment]: {key} must be an integer of at least 1, got {value!r}")
+                                      or value < least):
+                raise ConfigError(f"[experiment]: {key} must be an integer of at least {least}, "
+                                  f"got {value!r}")
         s = self.commit_seconds
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0):
             raise ConfigError(f"[experiment]: commit_seconds must be a positive number, got {s!r}")
@@ -91,23 +106,29 @@ def asynchronous_optimizers(plugins: Any) -> list[str]:
 
 def check_async(exp: Experiment) -> None:
     """ConfigError for what async mode cannot run: an optimizer without ``ask_one``/
-    ``tell_one``, repeats or re-evaluation, a run without ``max_evaluations``."""
+    ``tell_one``, re-evaluation, a run without ``max_evaluations`` (or one smaller than
+    ``repeats``)."""
     if not getattr(type(exp.optimizer), "asynchronous", False):
         owner = exp.plugins.owner("optimizers", type(exp.optimizer))
         name = owner[0] if owner else type(exp.optimizer).__name__
         raise ConfigError(f"[experiment] mode = \"async\": optimizer {name!r} does not support it "
                           f"(these do: {', '.join(asynchronous_optimizers(exp.plugins))})")
-    if exp.noise.repeats != 1 or exp.noise.reevaluate:
-        raise ConfigError("[experiment] mode = \"async\" does not support repeats or reevaluate "
-                          "yet; use mode = \"generational\" for noisy fitness")
+    if exp.noise.reevaluate:
+        raise ConfigError("[experiment] mode = \"async\" does not support reevaluate yet; use "
+                          "mode = \"generational\" to re-score the best candidates")
     if exp.stop.max_evaluations is None:
         raise ConfigError("[experiment] mode = \"async\" needs max_evaluations (the budget; "
                           "generations do not apply)")
+    if exp.stop.max_evaluations < exp.noise.repeats:
+        raise ConfigError(f"[experiment] mode = \"async\": max_evaluations "
+                          f"({exp.stop.max_evaluations}) must be at least repeats "
+                          f"({exp.noise.repeats})")
 
 
 @dataclass
 class _Flight:
-    """A candidate asked and not yet told."""
+    """One evaluation submitted and not yet told: task number ``ask`` scores candidate
+    ``ask // repeats`` (its repeat ``ask % repeats``)."""
 
     ask: int
     ticket: int
@@ -127,13 +148,23 @@ class AsyncLoop:
         self.settings = settings
         self.replay = None if replay is None else list(replay)
         self.objectives = exp.optimizee.objectives()
+        depth = exp.executor.set_prefetch(settings.prefetch)
         if "width" not in loop:  # a fresh run: fix the numbering and the slots
-            loop.update(asked=0, width=int(settings.in_flight or exp.executor.slots()),
-                        in_flight=[], commits=0, busy=0.0, wall=0.0)
+            slots = exp.executor.slots()
+            loop.update(asked=0, width=int(settings.in_flight or slots * (1 + depth)),
+                        slots=slots, in_flight=[], commits=0, busy=0.0, wall=0.0)
         self.width = int(loop["width"])
-        self.budget = int(exp.stop.max_evaluations)  # type: ignore[arg-type]
+        self.slots = int(loop.get("slots", self.width))  # runs before prefetch: width
+        self.repeats = exp.noise.repeats
+        #: evaluations to spend: whole candidates of ``repeats`` evaluations each
+        self.budget = int(exp.stop.max_evaluations or 0) // self.repeats * self.repeats
+        #: from this task number on, evaluations are submitted without prefetch (see _fill)
+        self.endgame = self.budget - 2 * self.width
+        self.prefetching = depth > 0
         #: the number of completions to tell (a replay: those of its record)
         self.limit = self.budget if self.replay is None else min(self.budget, len(self.replay))
+        #: repeats told of candidates not yet told to the optimizer, by task number
+        self.partial: dict[int, Evaluation] = {}
         self.flights: dict[int, _Flight] = {}
         self.ready: list[tuple[_Flight, Evaluation, float]] = []
         self.buffer: list[tuple[Individual, Completion]] = []
@@ -146,13 +177,21 @@ class AsyncLoop:
         self.flights[flight.ask] = flight
 
     def _fill(self) -> None:
-        opt = self.exp.optimizer
-        while (len(self.flights) + len(self.ready) < self.width and self.loop["asked"] < self.budget
-               and not opt.done):
-            ask = int(self.loop["asked"])
+        """Ask candidates while fewer than ``in_flight`` evaluations are submitted (each
+        candidate: ``repeats`` evaluations, submitted together)."""
+        opt, k = self.exp.optimizer, self.repeats
+        while (len(self.flights) + len(self.ready) < self.width
+               and self.loop["asked"] + k <= self.budget and not opt.done):
+            first = int(self.loop["asked"])
+            if self.prefetching and first >= self.endgame:
+                # the last 2 × in_flight evaluations wait in the executor's own queue for the
+                # first free worker, not in a busy worker's pipe behind a slow evaluation
+                # (which would start them late and lengthen the final drain)
+                self.prefetching = bool(self.exp.executor.set_prefetch(0))
             ticket, params = opt.ask_one()
-            self.loop["asked"] = ask + 1
-            self._submit(_Flight(ask, int(ticket), params, async_seed(self.exp.seed, ask), 0.0))
+            self.loop["asked"] = first + k
+            for ask in range(first, first + k):
+                self._submit(_Flight(ask, int(ticket), params, async_seed(self.exp.seed, ask), 0.0))
 
     def _collect(self) -> None:
         """Move completed submissions to ``ready`` (several at once: in ask order)."""
@@ -190,6 +229,10 @@ class AsyncLoop:
         self.last_commit = time.monotonic()
         for ask, ticket, params, seed in loop["in_flight"]:
             self._submit(_Flight(int(ask), int(ticket), params, int(seed), 0.0))
+        if loop.get("partial"):  # repeats told before the checkpoint, of candidates in flight
+            rows = {(i.generation, i.index): i.evaluation
+                    for i in self.exp.store.individuals(self.exp.run_id)}  # type: ignore[arg-type]
+            self.partial = {int(t): rows[divmod(int(t), self.width)] for t in loop["partial"]}
         try:
             status = self._loop(started)
         except KeyboardInterrupt:  # Ctrl-C, SIGTERM, SIGHUP: keep what was told
@@ -218,11 +261,24 @@ class AsyncLoop:
             else "stopped"
 
     def _tell(self, flight: _Flight, ev: Evaluation, finished: float) -> None:
-        loop, exp = self.loop, self.exp
-        exp.optimizer.tell_one(flight.ticket, flight.params, ev)
+        """Record one completion; once all repeats of its candidate are in, tell the
+        optimizer their aggregate and update the best."""
+        loop, exp, k = self.loop, self.exp, self.repeats
         g, i = divmod(flight.ask, self.width)
-        ind = Individual(g, i, flight.params, flight.seed, ev, None)
-        exp._track_best(loop, g, self.objectives, [ind], [], [])
+        first = flight.ask - flight.ask % k
+        ind = Individual(g, i, flight.params, flight.seed, ev,
+                         None if first == flight.ask else divmod(first, self.width))
+        self.partial[flight.ask] = ev
+        tasks = range(first, first + k)
+        if all(t in self.partial for t in tasks):
+            evaluations = [self.partial.pop(t) for t in tasks]
+            seeds = [async_seed(exp.seed, t) for t in tasks]
+            exp.optimizer.tell_one(flight.ticket, flight.params,
+                                   aggregate(evaluations, exp.noise.aggregate, seeds))
+            rows = [Individual(*divmod(t, self.width), flight.params, s, e,
+                               None if t == first else divmod(first, self.width))
+                    for t, s, e in zip(tasks, seeds, evaluations)]
+            exp._track_best(loop, g, self.objectives, rows, [], [])
         position = int(loop["evaluations"])
         loop["evaluations"] = position + 1
         loop["busy"] = float(loop["busy"]) + float(ev.wall_time)
@@ -242,7 +298,7 @@ class AsyncLoop:
     def utilisation(self) -> float:
         """Busy worker-seconds / (slots × wall time) so far."""
         wall = self.wall()
-        return float(self.loop["busy"]) / (self.width * wall) if wall > 0 else 0.0
+        return float(self.loop["busy"]) / (self.slots * wall) if wall > 0 else 0.0
 
     def _stop(self, started: float) -> bool:
         s, loop = self.exp.stop, self.loop
@@ -267,6 +323,7 @@ class AsyncLoop:
         waiting = sorted([f for f in self.flights.values()] + [r[0] for r in self.ready],
                          key=lambda f: f.ask)
         loop["in_flight"] = [[f.ask, f.ticket, f.params, f.seed] for f in waiting]
+        loop["partial"] = sorted(self.partial)
         loop["wall"] = self.wall()
         number = int(loop["commits"])
         loop["commits"] = number + 1
@@ -327,7 +384,8 @@ def async_stats(store: Store, run_id: int) -> AsyncStats | None:
         level, last = level + step, t
         peak = max(peak, level)
     span = events[-1][0] - events[0][0]
-    return AsyncStats(len(done), float(loop["wall"]), float(loop["busy"]), int(loop["width"]),
+    return AsyncStats(len(done), float(loop["wall"]), float(loop["busy"]),
+                      int(loop.get("slots", loop["width"])),
                       area / span if span > 0 else float(peak), peak)
 
 
@@ -355,6 +413,9 @@ def replay(store: Store, ref: str | int, *, executor: Any = None, plugins: Any =
     exp = Experiment.resume(store, record.id, executor=executor, plugins=plugins, progress=progress)
     exp.run_id, exp.replay = None, order
     exp.name = f"{record.name}-replay-of-{record.id}"
+    last = store.last_checkpoint(record.id)
+    if last is not None:  # the record's numbering, whatever this executor's slots and prefetch
+        exp.asynchronous = replace(exp.asynchronous, in_flight=int(last[1]["loop"]["width"]))
     result = exp.run()
     assert exp.run_id is not None
     differences: list[str] = []

@@ -207,6 +207,15 @@ class Executor(KeywordArgs):
         default."""
         return max(1, int(self.workers or 1))
 
+    def set_prefetch(self, depth: int) -> int:
+        """Async mode calls this after :meth:`start` with ``[experiment] prefetch`` and keeps
+        ``slots() × (1 + returned value)`` evaluations submitted: each slot may hold ``depth``
+        tasks queued behind the one it runs, so that a worker that finishes starts the next
+        without waiting for the coordinator to tell a result and ask a candidate. Return the
+        depth used: an executor that queues submissions itself (a scheduler) keeps the
+        default (``depth``); one that evaluates on submit returns 0."""
+        return max(0, int(depth))
+
     def chunk_size(self, n_tasks: int) -> int:
         """How many tasks go together: one chunk per worker by default."""
         return -(-n_tasks // max(1, self.workers))

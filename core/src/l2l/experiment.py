@@ -176,7 +176,7 @@ class Experiment:
         if mode == "async":
             check_async(self)
         elif asynchronous is not None or replay is not None:
-            raise ConfigError("[experiment]: in_flight, commit_every and commit_seconds need "
+            raise ConfigError("[experiment]: in_flight, prefetch, commit_every and commit_seconds need "
                               "mode = \"async\"")
         self.config = config if config is not None else self._derive_config()
         self.store = store if isinstance(store, Store) else Store(store or ":memory:")
@@ -238,7 +238,7 @@ class Experiment:
         problem = Problem(space, objectives, optimizer_seed(self.seed), targets)
         guard.call(self.plugins, "optimizers", self.optimizer, "start", problem)
         loop: dict[str, Any] = {"best_loss": None, "best_at": None, "since_improved": 0, "evaluations": 0}
-        first, legacy_history = 0, None
+        first = 0
         if self.run_id is not None:  # resuming: one writer per run, refused before workers start
             self.store.acquire_lease(self.run_id)
         try:
@@ -262,7 +262,7 @@ class Experiment:
                     guard.call(self.plugins, "optimizers", self.optimizer, "set_state",
                                state["optimizer"])
                     loop = state["loop"]
-                    legacy_history = loop.pop("history", None)  # kept in checkpoints before v2
+                    loop.pop("history", None)  # kept in checkpoints before v2
                 self.store.set_status(self.run_id, "running")
                 if recorded != self.config:
                     self.store.set_config(self.run_id, recorded)
@@ -304,9 +304,7 @@ class Experiment:
                 self.store.release_lease(self.run_id)
                 self.plugins.hook.l2l_run_end(run=info, status=status)
         best = self._best(loop)
-        history = self.store.history(self.run_id)
-        if legacy_history:
-            history[:len(legacy_history)] = legacy_history
+        history = self.store.best_history(self.run_id)
         return RunResult(self.run_id, status, None if best is None else best.rows[0],
                          len(history), loop["evaluations"], history, best)
 

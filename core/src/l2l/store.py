@@ -452,12 +452,6 @@ class Store:
                        "with --executor process")
         return reason
 
-    def history(self, run_id: int) -> list[float | None]:
-        """The best loss after each committed generation (None before the first success)."""
-        return [r[0] for r in self.db.execute(
-            "SELECT best_loss FROM checkpoints WHERE run_id = ? ORDER BY generation", (run_id,))] \
-            if "best_loss" in self._columns("checkpoints") else []
-
     def last_checkpoint(self, run_id: int) -> tuple[int, dict[str, Any]] | None:
         row = self.db.execute("SELECT generation, state FROM checkpoints WHERE run_id = ?"
                               " ORDER BY generation DESC LIMIT 1", (run_id,)).fetchone()

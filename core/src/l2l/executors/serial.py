@@ -85,6 +85,10 @@ class SerialExecutor(Executor):
         fut.set_result(out)
         return fut
 
+    def set_prefetch(self, depth: int) -> int:
+        """0: a submission is evaluated at once, so there is no round trip to hide."""
+        return 0
+
     def _timed(self, tasks: list[Task], batch: bool) -> list[Evaluation] | None:
         """The evaluations of ``tasks`` within ``timeout`` × their number, or None (the
         optimizee then set up again) when the time ran out."""
