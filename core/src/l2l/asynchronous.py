@@ -266,8 +266,7 @@ class AsyncLoop:
         loop, exp, k = self.loop, self.exp, self.repeats
         g, i = divmod(flight.ask, self.width)
         first = flight.ask - flight.ask % k
-        ind = Individual(g, i, flight.params, flight.seed, ev,
-                         None if first == flight.ask else divmod(first, self.width))
+        ind = self._row(flight.ask, flight.params, flight.seed, ev)
         self.partial[flight.ask] = ev
         tasks = range(first, first + k)
         if all(t in self.partial for t in tasks):
@@ -275,9 +274,7 @@ class AsyncLoop:
             seeds = [async_seed(exp.seed, t) for t in tasks]
             exp.optimizer.tell_one(flight.ticket, flight.params,
                                    aggregate(evaluations, exp.noise.aggregate, seeds))
-            rows = [Individual(*divmod(t, self.width), flight.params, s, e,
-                               None if t == first else divmod(first, self.width))
-                    for t, s, e in zip(tasks, seeds, evaluations)]
+            rows = [self._row(t, flight.params, s, e) for t, s, e in zip(tasks, seeds, evaluations)]
             exp._track_best(loop, g, self.objectives, rows, [], [])
         position = int(loop["evaluations"])
         loop["evaluations"] = position + 1
@@ -291,6 +288,13 @@ class AsyncLoop:
                        self.utilisation())
             else:
                 progress.evaluation(g, position + 1, self.budget, ev)
+
+    def _row(self, task: int, params: Any, seed: int, ev: Evaluation) -> Individual:
+        """Task ``task``'s store row; a candidate's later repeats name its first as
+        ``repeat_of``."""
+        first = task - task % self.repeats
+        return Individual(*divmod(task, self.width), params, seed, ev,
+                          None if task == first else divmod(first, self.width))
 
     def wall(self) -> float:
         return self.wall0 + (time.time() - self.session)

@@ -47,6 +47,11 @@ def machine_line(packages: list[str]) -> tuple[object | None, str]:
     return None, "(bench/machine.py not found: machine not measured)"
 
 
+def fresh_food(per: dict) -> tuple[float, float]:
+    """Mean ± SE of the food over one controller's successful fresh-world scores."""
+    return mean_se([e.fitness[0] for e in per[FRESH] if e.ok])
+
+
 def print_behaviour(colony: AntColony, controllers: dict, seeds: list[int]) -> None:
     """Per delivery: ticks spent carrying and searching, nest distance closed while carrying;
     per ant: distance walked (mean over the worlds, Python engine)."""
@@ -109,7 +114,7 @@ def main() -> None:
                                   for c in (best, hand))
     else:  # validate_run scored the training objective: score food in the same worlds
         rescored = score_params(optimizee, [best_params, hand_params], seeds, [FRESH], executor())
-        best_fresh, hand_fresh = (mean_se([e.fitness[0] for e in per[FRESH] if e.ok])
+        best_fresh, hand_fresh = (fresh_food(per)
                                   for per in rescored)
     rng = np.random.default_rng(12345)
     space = optimizee.space()
@@ -162,8 +167,7 @@ def main() -> None:
     hand_mean = hand_fresh[0]
     crossed = None
     for (g, n, cand), per in zip(curve_rows, curve):
-        vals = [e.fitness[0] for e in per[FRESH] if e.ok]
-        fm, fse = mean_se(vals)
+        fm, fse = fresh_food(per)
         if crossed is None and fm >= hand_mean:
             crossed = n
         print(f"| {g} | {n} | {fmt_mean_se(cand.mean[0], cand.se[0])} ({cand.count}) | "
@@ -182,7 +186,7 @@ def main() -> None:
                                seeds, [FRESH], executor())
             cells = []
             for scored in per:
-                fm, fse = mean_se([e.fitness[0] for e in scored[FRESH] if e.ok])
+                fm, fse = fresh_food(scored)
                 cells += [fmt_mean_se(fm, fse), f"{fm / n:.1f}"]
             print(f"| {n} | " + " | ".join(cells) + " |")
     if args.behaviour:
