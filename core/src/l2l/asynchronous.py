@@ -350,7 +350,8 @@ class AsyncLoop:
 class AsyncStats:
     """What an async run's record says about scheduling: evaluations, wall time (all
     sessions), busy worker-seconds, slots, utilisation = busy / (slots × wall), mean and
-    largest number in flight, evaluations per second."""
+    largest number in flight, evaluations per second; ``block``: evaluations per stored
+    'generation' (the run's ``in_flight``)."""
 
     evaluations: int
     wall: float
@@ -358,6 +359,7 @@ class AsyncStats:
     slots: int
     in_flight_mean: float
     in_flight_max: int
+    block: int
 
     @property
     def utilisation(self) -> float:
@@ -390,7 +392,7 @@ def async_stats(store: Store, run_id: int) -> AsyncStats | None:
     span = events[-1][0] - events[0][0]
     return AsyncStats(len(done), float(loop["wall"]), float(loop["busy"]),
                       int(loop.get("slots", loop["width"])),
-                      area / span if span > 0 else float(peak), peak)
+                      area / span if span > 0 else float(peak), peak, int(loop["width"]))
 
 
 def completion_order(store: Store, run_id: int) -> list[int]:

@@ -329,7 +329,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     timing = async_stats(store, rec.id)
     if timing is not None:
         print(timing.text() + "; each 'generation' below is a block of "
-              f"{timing.slots} consecutive asks")
+              f"{timing.block} consecutive evaluations")
     stats = {s["generation"]: s for s in store.generation_stats(rec.id)}
     per_gen = store.best_per_generation(rec.id)
     rows: list[list[str]] = []

@@ -81,7 +81,7 @@ def _summary(data: RunData) -> str:
         rows.append(("weights", r.objectives.weights))
     t = data.timing
     if t is not None:
-        rows += [("mode", f"async, {t.slots} slots (each 'generation' is a block of {t.slots} asks)"),
+        rows += [("mode", f"async, {t.slots} slots (each 'generation' is a block of {t.block} evaluations)"),
                  ("wall time (all sessions)", f"{t.wall:.1f} s, {t.rate:.3g} evaluations/s"),
                  ("worker utilisation", f"{t.utilisation:.3f} (busy worker-seconds / "
                                         f"(slots × wall time))"),
