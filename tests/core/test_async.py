@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -134,6 +136,43 @@ def test_chunks_queued_behind_a_dying_evaluation_run_on_the_fresh_worker(first):
     assert second.ok and second.fitness == pytest.approx((0.04,))
     assert third.ok and third.fitness == pytest.approx((0.04,))
     assert second.worker == third.worker != dead.worker
+
+
+def test_an_idle_worker_takes_a_chunk_queued_behind_a_slow_evaluation():
+    """Two workers, prefetch 1: A (3 s) and B run, C waits in A's worker's pipe, D in B's.
+    B's worker finishes B and D, falls idle and takes C, which therefore completes long before
+    A, on B's worker, and exactly once."""
+    from core_parts import Sleeper
+
+    from l2l import Task
+
+    ex = ProcessExecutor(workers=2, chunk=1)
+    ex.start(Sleeper())
+    try:
+        ex.set_prefetch(1)
+        tasks = [Task(i, {"x": x}, i) for i, x in enumerate([3.0, 0.05, 0.05, 0.05])]
+        t0 = time.monotonic()
+        out = [(task.index, ev, time.monotonic() - t0) for task, ev in ex.map(tasks)]
+    finally:
+        ex.close()
+    assert [i for i, *_ in out] == [1, 3, 2, 0]
+    evs = {i: ev for i, ev, _ in out}
+    assert all(ev.ok for ev in evs.values())
+    assert evs[2].worker == evs[1].worker == evs[3].worker != evs[0].worker
+    assert out[2][2] < 1.5  # C did not wait for A
+
+
+def test_repeats_never_exceed_in_flight(tmp_store):
+    """repeats = 3 with in_flight = 4: a candidate's repeats that do not fit wait in the loop
+    (at most 4 submitted at any time), and the run spends its budget as usual."""
+    exp = experiment("random", ProcessExecutor(workers=2), tmp_store, evaluations=30,
+                     noise=Noise(repeats=3), asynchronous=AsyncSettings(in_flight=4))
+    result = exp.run()
+    assert result.status == "finished" and result.evaluations == 30
+    with Store(tmp_store, readonly=True) as store:
+        stats = async_stats(store, result.run_id)
+        assert stats is not None and stats.in_flight_max == 4
+        assert sorted(c.ask for c in store.completions(result.run_id)) == list(range(30))
 
 
 def test_failure_matrix_in_async_mode_on_the_process_executor():

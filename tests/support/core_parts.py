@@ -41,6 +41,17 @@ class Trouble(Optimizee):
         return (x - 0.7) ** 2
 
 
+class Sleeper(Optimizee):
+    """Sleeps ``x`` seconds, then returns ``x``."""
+
+    def space(self) -> Space:
+        return Space([Float("x", 0.0, 10.0)])
+
+    def evaluate(self, params, seed):
+        time.sleep(params["x"])
+        return params["x"]
+
+
 class TwoGoals(Optimizee):
     """Two objectives: minimise distance, maximise a score."""
 

@@ -17,8 +17,10 @@ blocks of ``in_flight`` evaluations like generations, and its seed is :func:`asy
 the run seed and ``n`` alone.
 
 Noisy fitness: with ``repeats = k`` a candidate is the ``k`` tasks ``c·k … c·k + k − 1``,
-submitted together; the optimizer is told their :func:`~l2l.noise.aggregate` once the last of
-them completes (the later rows name the first as ``repeat_of``). ``reevaluate`` is refused.
+submitted as room frees up (never more than ``in_flight`` at once: those that do not fit wait
+in the loop, asked but not yet submitted); the optimizer is told their
+:func:`~l2l.noise.aggregate` once the last of them completes (the later rows name the first as
+``repeat_of``). ``reevaluate`` is refused.
 
 Reproducibility: what an async run computes depends on the order in which evaluations
 complete, which depends on the machine's timing. A fresh run with the same seed therefore
@@ -158,14 +160,13 @@ class AsyncLoop:
         self.repeats = exp.noise.repeats
         #: evaluations to spend: whole candidates of ``repeats`` evaluations each
         self.budget = int(exp.stop.max_evaluations or 0) // self.repeats * self.repeats
-        #: from this task number on, evaluations are submitted without prefetch (see _fill)
-        self.endgame = self.budget - 2 * self.width
-        self.prefetching = depth > 0
         #: the number of completions to tell (a replay: those of its record)
         self.limit = self.budget if self.replay is None else min(self.budget, len(self.replay))
         #: repeats told of candidates not yet told to the optimizer, by task number
         self.partial: dict[int, Evaluation] = {}
         self.flights: dict[int, _Flight] = {}
+        #: asked, not yet submitted (repeats that did not fit into ``in_flight``), in ask order
+        self.waiting: list[_Flight] = []
         self.ready: list[tuple[_Flight, Evaluation, float]] = []
         self.buffer: list[tuple[Individual, Completion]] = []
         self._best_at = loop.get("best_at")
@@ -177,21 +178,21 @@ class AsyncLoop:
         self.flights[flight.ask] = flight
 
     def _fill(self) -> None:
-        """Ask candidates while fewer than ``in_flight`` evaluations are submitted (each
-        candidate: ``repeats`` evaluations, submitted together)."""
+        """Submit while fewer than ``in_flight`` evaluations are submitted and not told:
+        first the repeats already asked, then new candidates (each ``repeats`` evaluations;
+        those that do not fit wait for room)."""
         opt, k = self.exp.optimizer, self.repeats
-        while (len(self.flights) + len(self.ready) < self.width
-               and self.loop["asked"] + k <= self.budget and not opt.done):
+        while len(self.flights) + len(self.ready) < self.width:
+            if self.waiting:
+                self._submit(self.waiting.pop(0))
+                continue
+            if self.loop["asked"] + k > self.budget or opt.done:
+                return
             first = int(self.loop["asked"])
-            if self.prefetching and first >= self.endgame:
-                # the last 2 × in_flight evaluations wait in the executor's own queue for the
-                # first free worker, not in a busy worker's pipe behind a slow evaluation
-                # (which would start them late and lengthen the final drain)
-                self.prefetching = bool(self.exp.executor.set_prefetch(0))
             ticket, params = opt.ask_one()
             self.loop["asked"] = first + k
-            for ask in range(first, first + k):
-                self._submit(_Flight(ask, int(ticket), params, async_seed(self.exp.seed, ask), 0.0))
+            self.waiting = [_Flight(ask, int(ticket), params, async_seed(self.exp.seed, ask), 0.0)
+                            for ask in range(first, first + k)]
 
     def _collect(self) -> None:
         """Move completed submissions to ``ready`` (several at once: in ask order)."""
@@ -214,7 +215,7 @@ class AsyncLoop:
         for k, item in enumerate(self.ready):
             if item[0].ask == want:
                 return self.ready.pop(k)
-        if want not in self.flights:
+        if want not in self.flights and all(f.ask != want for f in self.waiting):
             raise ConfigError(f"replay diverged: completion {self.loop['evaluations']} of the "
                               f"record is ask {want}, which this replay has not asked")
         return None
@@ -227,8 +228,8 @@ class AsyncLoop:
         self.session = time.time()
         self.wall0 = float(loop["wall"])
         self.last_commit = time.monotonic()
-        for ask, ticket, params, seed in loop["in_flight"]:
-            self._submit(_Flight(int(ask), int(ticket), params, int(seed), 0.0))
+        self.waiting = [_Flight(int(ask), int(ticket), params, int(seed), 0.0)
+                        for ask, ticket, params, seed in loop["in_flight"]]
         if loop.get("partial"):  # repeats told before the checkpoint, of candidates in flight
             rows = {(i.generation, i.index): i.evaluation
                     for i in self.exp.store.individuals(self.exp.run_id)}  # type: ignore[arg-type]
@@ -246,7 +247,7 @@ class AsyncLoop:
     def _loop(self, started: float) -> str:
         loop = self.loop
         self._fill()
-        while (self.flights or self.ready) and loop["evaluations"] < self.limit:
+        while (self.flights or self.ready or self.waiting) and loop["evaluations"] < self.limit:
             item = self._next()
             if item is None:
                 self._collect()
@@ -257,8 +258,8 @@ class AsyncLoop:
             self._fill()
             if self._commit_due():
                 self._commit()
-        return "finished" if loop["evaluations"] >= self.budget or not (self.flights or self.ready) \
-            else "stopped"
+        return "finished" if loop["evaluations"] >= self.budget \
+            or not (self.flights or self.ready or self.waiting) else "stopped"
 
     def _tell(self, flight: _Flight, ev: Evaluation, finished: float) -> None:
         """Record one completion; once all repeats of its candidate are in, tell the
@@ -324,7 +325,7 @@ class AsyncLoop:
     def _commit(self) -> None:
         exp, loop = self.exp, self.loop
         assert exp.run_id is not None
-        waiting = sorted([f for f in self.flights.values()] + [r[0] for r in self.ready],
+        waiting = sorted([*self.flights.values(), *(r[0] for r in self.ready), *self.waiting],
                          key=lambda f: f.ask)
         loop["in_flight"] = [[f.ask, f.ticket, f.params, f.seed] for f in waiting]
         loop["partial"] = sorted(self.partial)

@@ -9,6 +9,11 @@ in native code, segfault, ``os._exit``, out-of-memory kill) or exceeds the per-e
 timeout is killed, the evaluation it was running is recorded as failed with the reason, the rest
 of its chunk (and the chunks queued behind it, see :meth:`ProcessExecutor.set_prefetch`) is
 re-queued, and a fresh worker takes its place.
+
+Work stealing: a chunk queued in a busy worker's pipe (prefetch) that the worker has not
+started is moved to a worker that falls idle. The two sides agree through a small shared
+claim per worker (:class:`_Claim`): the worker claims a chunk before starting it, the
+dispatcher revokes it only while it is unclaimed, so a chunk runs exactly once.
 """
 
 from __future__ import annotations
@@ -41,18 +46,50 @@ from ..executor import (
 from ..optimizee import Optimizee
 
 
+class _Claim:
+    """Shared between a worker and the dispatcher: the sequence number of the last chunk the
+    worker started and of the one chunk the dispatcher took back (-1: none). Each side reads
+    and writes under the shared lock, so a queued chunk is either started by its worker or
+    taken back, never both."""
+
+    def __init__(self, ctx: Any):
+        self.cells = ctx.Array("q", [-1, -1])  # [started, revoked], with a process-shared lock
+
+    def start(self, seq: int) -> bool:
+        """Worker side: claim chunk ``seq``; False if it was taken back."""
+        with self.cells.get_lock():
+            if self.cells[1] == seq:
+                return False
+            self.cells[0] = seq
+            return True
+
+    def revoke(self, seq: int) -> bool:
+        """Dispatcher side: take chunk ``seq`` back if its worker has not started it. A lock
+        not had within 50 ms (a worker killed inside its few-microsecond claim) is a no."""
+        lock = self.cells.get_lock()
+        if not lock.acquire(timeout=0.05):
+            return False
+        try:
+            if self.cells[0] >= seq:
+                return False
+            self.cells[1] = seq
+            return True
+        finally:
+            lock.release()
+
+
 def _worker_main(conn: Connection, optimizee: Optimizee, owner: int, start_method: str,
-                 parent_is_owner_main: bool) -> None:
+                 parent_is_owner_main: bool, claim: _Claim) -> None:
     if start_method == "forkserver":
         lifeline.release_forkserver()
     lifeline.bind_to(owner, parent_dies_with_owner=start_method == "forkserver" or parent_is_owner_main)
     try:
-        _serve(conn, optimizee)
+        _serve(conn, optimizee, claim)
     except (BrokenPipeError, ConnectionResetError):  # coordinator gone mid-send: leave quietly
         return
 
 
-def _serve(conn: Connection, optimizee: Optimizee) -> None:
+def _serve(conn: Connection, optimizee: Optimizee, claim: _Claim) -> None:
     """The worker's life: set up, then evaluate what the coordinator sends until told to stop."""
     conn.send(("started", None))  # the worker got past interpreter start-up (see _await_ready)
     try:
@@ -71,7 +108,10 @@ def _serve(conn: Connection, optimizee: Optimizee) -> None:
         if msg is None:
             optimizee.teardown()
             return
-        tasks, batch = msg
+        tasks, batch, seq = msg
+        if not claim.start(seq):  # taken back for an idle worker while it waited here
+            conn.send(("skipped", seq))
+            continue
         if batch:
             for task, ev in zip(tasks, run_tasks(optimizee, tasks, batch=True)):
                 conn.send(("result", task.index, ev))
@@ -118,19 +158,30 @@ class _Chunk:
     job: _Job
     tasks: list[Task]
     batch: bool
+    seq: int = -1  #: its number among the chunks sent to its worker
 
 
 @dataclass
 class _Worker:
-    """A worker process; ``chunks`` were sent to it in order: the first one runs (``returned``
-    of its results arrived), the others wait in its pipe (prefetch)."""
+    """A worker process; ``chunks`` were sent to it in order: the first one runs (since
+    ``since``; ``returned`` of its results arrived), the others wait in its pipe (prefetch).
+    ``revoked``: a chunk taken back from its pipe that it has not yet skipped."""
 
     process: Any
     conn: Connection
+    claim: _Claim
     name: str = ""
     chunks: deque[_Chunk] = field(default_factory=deque)
     returned: int = 0
     deadline: float = float("inf")
+    since: float = 0.0
+    sent: int = 0
+    revoked: int | None = None
+
+    def send(self, chunk: _Chunk) -> None:
+        chunk.seq, self.sent = self.sent, self.sent + 1
+        self.chunks.append(chunk)
+        self.conn.send((chunk.tasks, chunk.batch, chunk.seq))
 
 
 class ProcessExecutor(Executor):
@@ -186,13 +237,14 @@ class ProcessExecutor(Executor):
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
+        claim = _Claim(self._ctx)
         proc = self._ctx.Process(
             target=_worker_main, daemon=True,
             args=(child, self._optimizee, os.getpid(), self.start_method,
-                  threading.current_thread() is threading.main_thread()))
+                  threading.current_thread() is threading.main_thread(), claim))
         proc.start()
         child.close()
-        return _Worker(proc, parent)
+        return _Worker(proc, parent, claim)
 
     def _await_ready(self, w: _Worker) -> None:
         started = False
@@ -280,8 +332,9 @@ class ProcessExecutor(Executor):
         """Send each worker up to ``depth`` chunks beyond the one it runs (they wait in its
         pipe), so that it starts the next the moment it finishes one instead of after the
         dispatcher's round trip (about 2-3 ms on a loaded machine). Idle workers are served
-        first; a chunk queued behind a slow evaluation waits for it (another worker may idle
-        meanwhile), which is why generational mode (depth 0) does not use it."""
+        first, and a worker that falls idle while no chunk is pending takes a queued chunk
+        that another worker has not started (the one behind the longest-running
+        evaluation), so a chunk never waits behind a slow evaluation while a worker idles."""
         self._depth = max(0, int(depth))
         return self._depth
 
@@ -331,18 +384,37 @@ class ProcessExecutor(Executor):
 
     def _assign(self) -> None:
         """Send pending chunks: to idle workers first, then (prefetch) to the workers with
-        the fewest chunks, up to ``1 + depth`` each."""
+        the fewest chunks, up to ``1 + depth`` each. With nothing pending, idle workers
+        steal queued chunks (:meth:`_steal`)."""
         with self._lock:
             for held in range(1 + self._depth):
                 for w in self._workers:
-                    if not self._pending:
-                        return
-                    if len(w.chunks) == held:
-                        chunk = self._pending.popleft()
-                        if not w.chunks:
-                            w.returned, w.deadline = 0, self._deadline(chunk)
-                        w.chunks.append(chunk)
-                        w.conn.send((chunk.tasks, chunk.batch))
+                    if self._pending and len(w.chunks) == held:
+                        self._send(w, self._pending.popleft())
+            if not self._pending:
+                self._steal()
+
+    def _send(self, w: _Worker, chunk: _Chunk) -> None:
+        if not w.chunks:  # it starts at once
+            w.returned, w.deadline, w.since = 0, self._deadline(chunk), time.monotonic()
+        w.send(chunk)
+
+    def _steal(self) -> None:
+        """Give each idle worker the last chunk queued behind the longest-running evaluation,
+        if that worker has not started it (see :class:`_Claim`)."""
+        idle = [w for w in self._workers if not w.chunks]
+        while idle:
+            victims = sorted((w for w in self._workers if len(w.chunks) > 1 and w.revoked is None),
+                             key=lambda w: w.since)
+            for victim in victims:
+                chunk = victim.chunks[-1]
+                if victim.claim.revoke(chunk.seq):
+                    victim.chunks.pop()
+                    victim.revoked = chunk.seq
+                    self._send(idle.pop(), chunk)
+                    break
+            else:
+                return
 
     def _deadline(self, chunk: _Chunk) -> float:
         if self.timeout is None:
@@ -356,6 +428,9 @@ class ProcessExecutor(Executor):
             except (EOFError, OSError):
                 self._replace(w, self._death_reason(w))
                 return
+            if kind == "skipped":  # a chunk taken back (it runs on another worker)
+                w.revoked = None
+                continue
             if not w.chunks:
                 continue
             chunk = w.chunks[0]
@@ -368,7 +443,7 @@ class ProcessExecutor(Executor):
                     w.deadline = self._deadline(chunk)
             elif kind == "done":  # the next chunk in its pipe (if any) has started
                 w.chunks.popleft()
-                w.returned = 0
+                w.returned, w.since = 0, time.monotonic()
                 w.deadline = self._deadline(w.chunks[0]) if w.chunks else float("inf")
 
     def _death_reason(self, w: _Worker) -> str:
