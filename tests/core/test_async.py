@@ -175,6 +175,37 @@ def test_repeats_never_exceed_in_flight(tmp_store):
         assert sorted(c.ask for c in store.completions(result.run_id)) == list(range(30))
 
 
+def test_finish_cancel_does_not_wait_for_a_slow_evaluation_at_the_end(tmp_store):
+    """Budget 20, in_flight 4, task 17 sleeps 60 s. With finish = "cancel" the run asks past
+    the budget, ends at the 20th completion (task 17 cancelled, not stored) well before the
+    sleep would end, and replays bit-identically."""
+    from core_parts import SlowSeed
+
+    from l2l import Plugins, builtins, hookimpl
+
+    class Parts:
+        @hookimpl
+        def l2l_register_optimizees(self, registry):
+            registry.add("slow-seed", SlowSeed)
+
+    plugins = Plugins(discover=False)
+    plugins.register(builtins, "l2l-core")
+    plugins.register(Parts(), "parts")
+    exp = Experiment(SlowSeed(slow_seed=async_seed(5, 17), seconds=60),
+                     build("optimizer", "random", population=4), ProcessExecutor(workers=2),
+                     tmp_store, seed=5, stop=Stop(max_evaluations=20), mode="async",
+                     asynchronous=AsyncSettings(in_flight=4, finish="cancel"), plugins=plugins)
+    t0 = time.monotonic()
+    result = exp.run()
+    assert time.monotonic() - t0 < 40
+    assert result.status == "finished" and result.evaluations == 20
+    order = [c.ask for c in exp.store.completions(result.run_id)]
+    assert len(order) == 20 and 17 not in order and max(order) > 19
+    assert len(list(exp.store.individuals(result.run_id))) == 20
+    _, differences = replay(exp.store, result.run_id, plugins=plugins)
+    assert differences == []
+
+
 def test_failure_matrix_in_async_mode_on_the_process_executor():
     assert_async_trouble(ProcessExecutor(workers=2, timeout=1))
 
@@ -197,6 +228,7 @@ def test_commits_every_k_completions(tmp_store):
     ({"experiment": {"prefetch": -1}}, "prefetch must be an integer of at least 0"),
     ({"experiment": {"commit_every": 1.5}}, "commit_every must be an integer"),
     ({"experiment": {"commit_seconds": -1}}, "commit_seconds must be a positive number"),
+    ({"experiment": {"finish": "abandon"}}, "finish = 'abandon' should be one of 'drain', 'cancel'"),
     ({"experiment": {"mode": "asap"}}, "mode = 'asap' should be one of"),
     ({"experiment": {"mode": "generational", "in_flight": 2}}, "in_flight need(s) mode = \"async\""),
 ])

@@ -52,6 +52,21 @@ class Sleeper(Optimizee):
         return params["x"]
 
 
+class SlowSeed(Trouble):
+    """:class:`Trouble`'s fitness; the evaluation with seed ``slow_seed`` first sleeps
+    ``seconds``."""
+
+    def __init__(self, slow_seed: int = -1, seconds: float = 30.0):
+        super().__init__()
+        self.slow_seed = slow_seed
+        self.seconds = seconds
+
+    def evaluate(self, params, seed):
+        if seed == self.slow_seed:
+            time.sleep(self.seconds)
+        return super().evaluate(params, seed)
+
+
 class TwoGoals(Optimizee):
     """Two objectives: minimise distance, maximise a score."""
 

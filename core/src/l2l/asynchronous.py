@@ -29,6 +29,13 @@ complete in ask order). Each run records its completion order (``completions`` i
 store); :func:`replay` re-runs it telling results in exactly that order and reproduces
 every candidate, seed and fitness bit for bit (for a deterministic optimizee).
 
+The end of the budget (``finish``): with ``"drain"`` (the default) the last candidates within
+the budget are asked and every one of them completes and is told, so once the last has
+started, workers that finish have nothing left while the slowest still run. With
+``"cancel"`` the loop keeps every worker busy (asking past the budget) until the budget's
+worth of evaluations has completed and been told, and the evaluations then still running are
+cancelled when the executor closes: never told, never stored.
+
 Commits: every ``commit_every`` completions (completions that arrive together are committed
 together; with ``commit_seconds``, also at the first completion that many seconds after the
 last commit) the completed evaluations, their
@@ -58,6 +65,8 @@ if TYPE_CHECKING:
     from .experiment import Experiment, RunInfo
 
 MODES = ("generational", "async")
+#: what happens at the end of an async run's budget (:class:`AsyncSettings` ``finish``)
+FINISHES = ("drain", "cancel")
 
 
 def async_seed(seed: int, ask: int) -> int:
@@ -72,12 +81,15 @@ class AsyncSettings:
     worker waits for the coordinator between evaluations); ``commit_every``: completions per
     store commit (those that arrive together are committed together); ``commit_seconds``:
     also commit at the first completion this many seconds after the last commit (None: only
-    by count)."""
+    by count); ``finish``: ``"drain"`` (every evaluation asked within the budget completes)
+    or ``"cancel"`` (workers stay busy up to the budget-th completion; those still running
+    then are cancelled)."""
 
     in_flight: int | None = None
     prefetch: int = 1
     commit_every: int = 1
     commit_seconds: float | None = None
+    finish: str = "drain"
 
     def __post_init__(self) -> None:
         for key, value, least in (("in_flight", self.in_flight, 1), ("prefetch", self.prefetch, 0),
@@ -89,6 +101,9 @@ class AsyncSettings:
         s = self.commit_seconds
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not s > 0):
             raise ConfigError(f"[experiment]: commit_seconds must be a positive number, got {s!r}")
+        if self.finish not in FINISHES:
+            raise ConfigError(f"[experiment]: finish = {self.finish!r} should be one of "
+                              f"{', '.join(map(repr, FINISHES))}")
 
     def to_config(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
@@ -158,6 +173,8 @@ class AsyncLoop:
         self.width = int(loop["width"])
         self.slots = int(loop.get("slots", self.width))  # runs before prefetch: width
         self.repeats = exp.noise.repeats
+        #: finish = "cancel": ask past the budget, so no worker idles before its end
+        self.cancel = settings.finish == "cancel"
         #: evaluations to spend: whole candidates of ``repeats`` evaluations each
         self.budget = int(exp.stop.max_evaluations or 0) // self.repeats * self.repeats
         #: the number of completions to tell (a replay: those of its record)
@@ -186,7 +203,7 @@ class AsyncLoop:
             if self.waiting:
                 self._submit(self.waiting.pop(0))
                 continue
-            if self.loop["asked"] + k > self.budget or opt.done:
+            if (self.loop["asked"] + k > self.budget and not self.cancel) or opt.done:
                 return
             first = int(self.loop["asked"])
             ticket, params = opt.ask_one()

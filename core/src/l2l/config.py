@@ -3,7 +3,8 @@
 Tables: ``[experiment]`` (name, seed, generations, stop criteria ``target``,
 ``max_evaluations``, ``patience``, ``max_seconds``, and noise handling ``repeats``,
 ``aggregate``, ``reevaluate``: see :class:`l2l.noise.Noise`, and the loop's ``mode``,
-``"generational"`` or ``"async"`` with ``in_flight``, ``prefetch``, ``commit_every``, ``commit_seconds``:
+``"generational"`` or ``"async"`` with ``in_flight``, ``prefetch``, ``commit_every``, ``commit_seconds``,
+``finish``:
 see :mod:`l2l.asynchronous`), ``[optimizee]``, ``[optimizer]`` and
 ``[executor]``; each part table has ``name`` (a registered name) and keyword arguments for the
 class.
@@ -27,7 +28,7 @@ from .plugins import Plugins, get_plugins, plural
 from .store import Store
 
 NOISE_KEYS = ("repeats", "aggregate", "reevaluate")
-ASYNC_KEYS = ("in_flight", "prefetch", "commit_every", "commit_seconds")
+ASYNC_KEYS = ("in_flight", "prefetch", "commit_every", "commit_seconds", "finish")
 EXPERIMENT_KEYS = {"name", "seed", "generations", "target", "max_evaluations", "patience",
                    "max_seconds", *NOISE_KEYS, "mode", *ASYNC_KEYS}
 TABLES = {"experiment", "optimizee", "optimizer", "executor"}

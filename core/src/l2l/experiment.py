@@ -176,8 +176,8 @@ class Experiment:
         if mode == "async":
             check_async(self)
         elif asynchronous is not None or replay is not None:
-            raise ConfigError("[experiment]: in_flight, prefetch, commit_every and commit_seconds need "
-                              "mode = \"async\"")
+            raise ConfigError("[experiment]: in_flight, prefetch, commit_every, commit_seconds and "
+                              "finish need mode = \"async\"")
         self.config = config if config is not None else self._derive_config()
         self.store = store if isinstance(store, Store) else Store(store or ":memory:")
 

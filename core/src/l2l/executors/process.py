@@ -384,12 +384,14 @@ class ProcessExecutor(Executor):
 
     def _assign(self) -> None:
         """Send pending chunks: to idle workers first, then (prefetch) to the workers with
-        the fewest chunks, up to ``1 + depth`` each. With nothing pending, idle workers
-        steal queued chunks (:meth:`_steal`)."""
+        the fewest chunks, up to ``1 + depth`` each, except those a chunk was taken from
+        (still busy with the evaluation it waited behind). With nothing pending, idle workers
+        take queued chunks (:meth:`_steal`)."""
         with self._lock:
             for held in range(1 + self._depth):
                 for w in self._workers:
-                    if self._pending and len(w.chunks) == held:
+                    if self._pending and len(w.chunks) == held and (
+                            held == 0 or w.revoked is None):
                         self._send(w, self._pending.popleft())
             if not self._pending:
                 self._steal()
