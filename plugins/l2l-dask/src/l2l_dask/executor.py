@@ -45,6 +45,15 @@ from .worker import release, run_chunk
 LOCAL_SCHEDULER = {"distributed.scheduler.allowed-failures": 0,
                    "distributed.scheduler.worker-saturation": 1.0}
 
+#: Held while the local cluster runs (the cluster reads it whenever a worker is lost): how
+#: long a lost worker's nanny gets to restart it before the cluster closes that nanny. Dask's
+#: 15 s is too short on a loaded machine: the nanny was closed just as its restarted worker
+#: had taken a task, which then failed as if it had killed its worker.
+LOCAL_LIFETIME = {"distributed.deploy.lost-worker-timeout": "120s"}
+
+#: seconds to fetch a finished chunk's result before it counts as lost with its worker
+FETCH_SECONDS = 10.0
+
 
 class DaskExecutor(Executor):
     """Evaluate on Dask workers.
@@ -93,6 +102,7 @@ class DaskExecutor(Executor):
         from distributed import Client, LocalCluster
 
         self._cluster = None
+        self._lifetime: Any = None
         self._scratch: str | None = None
         self._inflight: set[Any] = set()
         if self.address is None:
@@ -100,6 +110,7 @@ class DaskExecutor(Executor):
             self._scratch = _scratch_directory()
             try:
                 # every dask server (scheduler, nannies, workers) works in a scratch space
+                self._lifetime = dask.config.set(LOCAL_LIFETIME)  # until close()
                 with dask.config.set({**LOCAL_SCHEDULER, "temporary-directory": self._scratch}):
                     self._cluster = LocalCluster(
                         n_workers=int(self.workers), threads_per_worker=1, processes=True,
@@ -188,8 +199,14 @@ class DaskExecutor(Executor):
             while not completed.empty():
                 done.append(completed.get())
             done = [f for f in dict.fromkeys(done) if f in pending]
-            finished = [f for f in done if f.status == "finished"]
-            for fut, evaluations in zip(finished, self._client.gather(finished)):
+            for fut in [f for f in done if f.status == "finished"]:
+                try:
+                    evaluations = fut.result(timeout=FETCH_SECONDS)
+                except Exception:  # noqa: BLE001 - its result was lost with a worker since
+                    # (a crash, a restart): below, it is watched again until recomputed (or
+                    # failed) while the loop above heals the cluster; a blocking gather would
+                    # wait for the recomputation without healing
+                    continue
                 yield from zip(pending.pop(fut), evaluations)
             for fut in [f for f in done if f in pending]:
                 if fut.status == "cancelled":
@@ -238,7 +255,9 @@ class DaskExecutor(Executor):
                 self._cluster.close()
             if getattr(self, "_scratch", None):
                 shutil.rmtree(self._scratch, ignore_errors=True)
-            self._client = self._cluster = self._scratch = None
+            if getattr(self, "_lifetime", None) is not None:
+                self._lifetime.__exit__(None, None, None)
+            self._client = self._cluster = self._scratch = self._lifetime = None
             quiet.setLevel(level)
 
 
