@@ -202,7 +202,7 @@ class DaskExecutor(Executor):
             for fut in [f for f in done if f.status == "finished"]:
                 try:
                     evaluations = fut.result(timeout=FETCH_SECONDS)
-                except Exception:  # noqa: BLE001 - its result was lost with a worker since
+                except Exception:  # noqa: BLE001, S112 - its result was lost with a worker since
                     # (a crash, a restart): below, it is watched again until recomputed (or
                     # failed) while the loop above heals the cluster; a blocking gather would
                     # wait for the recomputation without healing
