@@ -35,7 +35,7 @@ ready, mean ± SE, with the evaluations each mode completed in that time.
 
     python bench/async.py [--quick]      # --quick: 400 evaluations, 5 seeds
     python bench/async.py --workers 2 --no-quality > part.log   # a part of the grid
-    python bench/async.py --workers '' --sigmas '' --no-quality --cost > cost.log  # equal time
+    python bench/async.py --workers '' --sigmas '' --cost > more.log  # quality, equal time
     python bench/async.py --from-log LOG [LOG ...]  # rebuild the results from printed lines
 """
 
@@ -405,8 +405,8 @@ def render(rows: list[dict], scores: dict, costs: dict, machine_lines: list[str]
             "run's end: once the budget's last evaluation has started, the slowest ones still "
             "running decide when the run ends while the other workers have nothing left to "
             "do. With heavy-tailed durations and many workers it is a large share of a "
-            "2,000-evaluation run (the longest single evaluation at 32 workers, sigma 1.5, "
-            "takes about half the run): even the ideal schedule of the same durations stays "
+            "2,000-evaluation run (a single evaluation can last seconds of a run of about "
+            "ten): even the ideal schedule of the same durations stays "
             "below 0.95 there, so a scheduler that does not know the durations cannot reach it "
             "while every evaluation of the budget completes. `finish = \"cancel\"` ends the "
             "run at the budget-th completion instead (its column)."]
@@ -525,9 +525,9 @@ def main() -> int:
         missing = [f"workers {w}, sigma {s}" for w in WORKERS for s in SIGMAS
                    if not any(r["workers"] == w and r["sigma"] == s for r in rows)]
         command = ("python bench/async.py --workers W --no-quality (W = 2, 8, 32; each under "
-                   "the heavy-run lock), --workers '' --sigmas '' (the quality comparison), "
-                   "--workers '' --sigmas '' --no-quality --cost (the equal-wall-time "
-                   "comparison); then --from-log of their output (bench/results/async.log)")
+                   "the heavy-run lock), --workers '' --sigmas '' --cost (the quality and the "
+                   "equal-wall-time comparisons); then --from-log of their output "
+                   "(bench/results/async.log)")
         note = (f"Assembled with `--from-log` from the lines printed by {len(machines)} runs "
                 "(one machine line each, above, with the parts it measured); every row was "
                 "measured in one run, its modes side by side."
