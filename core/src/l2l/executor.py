@@ -213,7 +213,10 @@ class Executor(KeywordArgs):
         tasks queued behind the one it runs, so that a worker that finishes starts the next
         without waiting for the coordinator to tell a result and ask a candidate. Return the
         depth used: an executor that queues submissions itself (a scheduler) keeps the
-        default (``depth``); one that evaluates on submit returns 0."""
+        default (``depth``); one that evaluates on submit returns 0. An executor that queues
+        tasks in its workers should let a worker that falls idle take a queued task its busy
+        peer has not started (the ``process`` executor does), or a task may wait behind a
+        slow evaluation while a worker idles."""
         return max(0, int(depth))
 
     def chunk_size(self, n_tasks: int) -> int:
