@@ -476,6 +476,11 @@ def render(rows: list[dict], scores: dict, costs: dict, machine_lines: list[str]
                        f"drain, {r['async']['before_drain']:.3f} before it)" for r in short),
             "reference": f"generational (population = workers): {gen_range[0]:.2f}-{gen_range[1]:.2f};"
                          " goal ≥ 0.95"}]
+    def machine_for(part: str) -> str:
+        """The machine line of the run that measured ``part`` (assembled from logs)."""
+        return next((m for m in machine_lines if part in m.partition("(for: ")[2]),
+                    machine_lines[0])
+
     key = next((r for r in rows if r["workers"] == 32 and r["sigma"] == 1.0), None)
     if key is not None:
         out.append({
@@ -491,7 +496,8 @@ def render(rows: list[dict], scores: dict, costs: dict, machine_lines: list[str]
             "l2l": "; ".join(f"{o} {a[0]:.2f} ± {a[1]:.2f}" for o, _, a, _ in quality_text),
             "reference": "generational " + "; ".join(f"{o} {g[0]:.2f} ± {g[1]:.2f} (async − "
                                                      f"generational {d})"
-                                                     for o, g, _, d in quality_text)})
+                                                     for o, g, _, d in quality_text),
+            "machine": machine_for("quality")})
     if cost_text:
         out.append({
             "what": f"async: best bbob f{COST['function']}-{COST['dimension']}D loss at equal wall "
@@ -501,7 +507,8 @@ def render(rows: list[dict], scores: dict, costs: dict, machine_lines: list[str]
                              for o, _, a, _ in cost_text),
             "reference": "generational " + "; ".join(
                 f"{o} {g[0]:.1f} ± {g[1]:.1f} ({g[2]:.0f} evaluations; async − generational {d})"
-                for o, g, _, d in cost_text)})
+                for o, g, _, d in cost_text),
+            "machine": machine_for("equal time")})
     summary.write("async", command, machine_lines[0], out)
 
 
