@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import select
 import sys
 import threading
 import time
@@ -49,25 +50,48 @@ from ..optimizee import Optimizee
 class _Claim:
     """Shared between a worker and the dispatcher: the sequence number of the last chunk the
     worker started and of the one chunk the dispatcher took back (-1: none). Each side reads
-    and writes under the shared lock, so a queued chunk is either started by its worker or
-    taken back, never both."""
+    and writes them holding the token of a small pipe (a mutex that, unlike a named
+    semaphore, leaves nothing behind when a process dies), so a queued chunk is either
+    started by its worker or taken back, never both."""
 
     def __init__(self, ctx: Any):
-        self.cells = ctx.Array("q", [-1, -1])  # [started, revoked], with a process-shared lock
+        self.cells = ctx.Array("q", [-1, -1], lock=False)  # [started, revoked]
+        self.token_r, self.token_w = ctx.Pipe(duplex=False)
+        os.set_blocking(self.token_r.fileno(), False)  # both sides wait with select
+        os.write(self.token_w.fileno(), b"t")
+
+    def _take(self, timeout: float | None) -> bool:
+        fd = self.token_r.fileno()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            if select.select([fd], [], [], left)[0]:
+                try:
+                    os.read(fd, 1)
+                    return True
+                except BlockingIOError:  # the other side took it first
+                    continue
+
+    def _give(self) -> None:
+        os.write(self.token_w.fileno(), b"t")
 
     def start(self, seq: int) -> bool:
         """Worker side: claim chunk ``seq``; False if it was taken back."""
-        with self.cells.get_lock():
+        self._take(None)
+        try:
             if self.cells[1] == seq:
                 return False
             self.cells[0] = seq
             return True
+        finally:
+            self._give()
 
     def revoke(self, seq: int) -> bool:
-        """Dispatcher side: take chunk ``seq`` back if its worker has not started it. A lock
+        """Dispatcher side: take chunk ``seq`` back if its worker has not started it. A token
         not had within 50 ms (a worker killed inside its few-microsecond claim) is a no."""
-        lock = self.cells.get_lock()
-        if not lock.acquire(timeout=0.05):
+        if not self._take(0.05):
             return False
         try:
             if self.cells[0] >= seq:
@@ -75,7 +99,7 @@ class _Claim:
             self.cells[1] = seq
             return True
         finally:
-            lock.release()
+            self._give()
 
 
 def _worker_main(conn: Connection, optimizee: Optimizee, owner: int, start_method: str,
