@@ -16,12 +16,14 @@ Our optimizers are driven directly through ``start(Problem)`` / ``ask_vectors`` 
 / ``tell_losses`` (the :class:`l2l.VectorOptimizer` interface without the dict conversion) on a
 ``Space`` with the problem's bounds [-5, 5]^d, with registered defaults unless a method is
 written ``name:key=value,...`` (e.g. ``cmaes:restarts=ipop``). Peers run in their best
-documented configuration: pycma (``cma.fmin2``, x0 uniform in [-4, 4]^d, sigma0 = 2, bounds,
-without restarts / IPOP with 9 restarts / BIPOP), nevergrad ``CMA``, ``TwoPointsDE``, ``NGOpt``
-(told the budget), optuna's ``CmaEsSampler`` (limited to 100·d at d = 5 and 10: its per-trial
-cost grows with the trials), and the ``cmaes`` library with its IPOP restart recipe. Which of
-them ran where is in the tables ("not run" where a session did not get to it) and in the list
-of sessions at the end of the results.
+documented configuration: pycma (``cma.fmin2``, x0 a callable as in COCO's example
+experiments: the centre of the box for the first run, as ours, and uniform in [-4, 4]^d for
+each restart; sigma0 = 2; the bounds [-5, 5]^d as ours; without restarts / IPOP with 9
+restarts / BIPOP), nevergrad ``CMA``, ``TwoPointsDE``, ``NGOpt`` (told the budget), optuna's
+``CmaEsSampler`` (limited to 100·d at d = 5 and 10: its per-trial cost grows with the trials),
+and the ``cmaes`` library with its IPOP restart recipe. Which of them ran where is in the
+tables ("not run" where a session did not get to it) and in the list of sessions at the end
+of the results.
 
 Runs are cached ($L2L_BENCH_CACHE, default /tmp/l2l-bench-optimizers-bbob.json), keyed by
 method, problem, budget and the code version (ours: a hash of ``l2l/optimizers``; peers: the
@@ -77,6 +79,10 @@ LABELS = {"pycma": "pycma (no restarts)", "pycma-ipop": "pycma IPOP", "pycma-bip
 PACKAGES = {"pycma": "cma", "pycma-ipop": "cma", "pycma-bipop": "cma", "cmaes-lib": "cmaes",
             "ng-cma": "nevergrad", "ng-de": "nevergrad", "ngopt": "nevergrad",
             "optuna-cma": "optuna"}
+#: a tag for how the bench calls a peer, changed when that changes (so its runs are redone):
+#: "+x0c" = pycma's x0 is the centre, then a fresh uniform point at each restart (before: one
+#: uniform point in [-4, 4]^d for the first run and every restart)
+SETUP = {"pycma": "+x0c", "pycma-ipop": "+x0c", "pycma-bipop": "+x0c"}
 #: methods that are told the budget, hence run separately at each budget
 BUDGETED = ("auto", "ng-cma", "ng-de", "ngopt", "optuna-cma")
 #: (budget factors, dims) a peer is limited to, and why
@@ -199,7 +205,7 @@ def code_version(method: str) -> str:
     import importlib.metadata as md
 
     try:
-        return md.version(PACKAGES[method])
+        return md.version(PACKAGES[method]) + SETUP.get(method, "")
     except md.PackageNotFoundError:
         return "absent"
 
@@ -289,7 +295,14 @@ def run_pycma(method: str, rec: Recorder, d: int, seed: int) -> None:
     import cma
 
     low, high = rec.problem.lower_bounds, rec.problem.upper_bounds
-    x0 = low + (high - low) * np.random.default_rng(seed).uniform(0.1, 0.9, d)
+    rng = np.random.default_rng(seed)
+    runs = []
+
+    def x0() -> np.ndarray:
+        """The centre for the first run, a fresh uniform point in [-4, 4]^d per restart."""
+        runs.append(len(rec.values))
+        return (low + high) / 2 if len(runs) == 1 else low + (high - low) * rng.uniform(0.1, 0.9, d)
+
     restarts = {"pycma": 0, "pycma-ipop": 9, "pycma-bipop": 9}[method]
     opts = {"bounds": [list(low), list(high)], "maxfevals": rec.budget, "verbose": -9,
             "seed": seed + 1, "CMA_stds": list((high - low) / 10)}
@@ -425,6 +438,10 @@ def tasks_for(methods: list[str], dims: list[int], instances: list[int],
     return sorted(tasks, key=lambda t: (methods.index(t[0]), -t[4]))
 
 
+#: the longest a finished run waits in memory before it is written to the cache
+SAVE_EVERY_S = 10.0
+
+
 def _nice() -> None:
     os.nice(10)
 
@@ -437,7 +454,7 @@ def run(methods: list[str], dims: list[int], instances: list[int], processes: in
     versions = {m: code_version(m) for m in methods}
     print(f"{len(todo)} runs to do ({len(methods)} methods, dims {dims}, instances {instances}); "
           f"{processes} processes, niced", flush=True)
-    t0 = time.perf_counter()
+    t0 = saved = time.perf_counter()
     done = 0
     with get_context("fork").Pool(processes, initializer=_nice) as pool:
         for task, result in pool.imap_unordered(one_run, todo):
@@ -447,7 +464,11 @@ def run(methods: list[str], dims: list[int], instances: list[int], processes: in
             if result["error"] or done % 50 == 0 or done == len(todo):
                 print(f"  {done}/{len(todo)} {time.perf_counter() - t0:.0f} s  {label(method)} f{f} "
                       f"d{d} i{i}: {result['error'] or 'ok'}", flush=True)
+            # every finished run reaches the cache within SAVE_EVERY_S seconds, so a long
+            # session that is cut off resumes (or is merged) where it stopped
+            if time.perf_counter() - saved >= SAVE_EVERY_S or done == len(todo):
                 save_cache(cache)
+                saved = time.perf_counter()
     wall = time.perf_counter() - t0
     cache["sessions"].append({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                               "methods": methods, "dims": dims, "instances": instances,
