@@ -46,14 +46,18 @@ class CMAES(VectorOptimizer):
     Jastrebski & Arnold 2006) and restarts, implemented here in numpy so that its whole state
     is a handful of arrays (exact checkpoint/resume at no cost).
 
-    The search runs in the unit cube of the space's bounds; a sampled point is mirrored into
-    the cube at the bounds (every asked vector is inside; an optimum on a bound is reached as a
-    mirror-symmetric one). A run ends on the usual criteria (no change of the best values over
-    10 + 30 d / lambda generations, the best value shared by three quarters of the population in
-    two generations running (pycma's ``tolflatfitness``), the step size below 1e-12 of its start,
-    the covariance condition above 1e14, no effect of a step along a principal axis,
-    stagnation of the median over 120 + 30 d / lambda generations); then it restarts from a
-    uniformly drawn point:
+    The search runs in the unit cube of the space's bounds. A sampled point outside the cube
+    is evaluated at the closest point of the cube (every asked vector is inside) and ranked
+    with a penalty that grows with its squared distance to it (``boundary = "penalty"``, the
+    box handling of Hansen et al. 2009, as pycma's ``BoundPenalty``), so a slope whose optimum
+    lies on a bound is followed straight onto it; ``boundary = "mirror"`` folds samples back
+    into the cube instead (the former rule, under which an optimum on a bound is a kink the
+    search converges onto like onto an interior point). A run ends on the usual criteria (no
+    change of the best values over 10 + 30 d / lambda generations, the best value shared by
+    three quarters of the population in two generations running (pycma's ``tolflatfitness``),
+    the step size below 1e-12 of its start, the covariance condition above 1e14, no effect of
+    a step along a principal axis, stagnation of the median over 120 + 30 d / lambda
+    generations); then it restarts from a uniformly drawn point:
 
     - ``restarts = "ipop"``: the population doubles at each restart (Auger & Hansen 2005);
     - ``restarts = "bipop"``: two regimes share the evaluations (Hansen 2009): large
@@ -73,8 +77,9 @@ class CMAES(VectorOptimizer):
     ``x0`` first start point, "center" or "random" (restarts start at random points)
     ("center"); ``restarts`` ("bipop", "ipop" or "none"; an int n means IPOP with at most n
     restarts, the setting before BIPOP existed here); ``max_restarts`` (None: unlimited);
-    ``incpopsize`` factor of IPOP / the large regime (2); ``bounding`` ("clip"); ``penalty``
-    for failed evaluations (None: worse than the worst); ``weights`` (None).
+    ``incpopsize`` factor of IPOP / the large regime (2); ``boundary`` ("penalty" or
+    "mirror", see above) ("penalty"); ``bounding`` ("clip"); ``penalty`` for failed
+    evaluations (None: worse than the worst); ``weights`` (None).
 
     Async mode: each ask samples one point from the current distribution; told results are
     collected in completion order and the distribution is updated once ``lambda`` of them
