@@ -225,9 +225,8 @@ def test_auto_choices() -> None:
 
     floats = Space([Float("x", 0.0, 1.0, shape=10)])
     assert choose(problem(floats), None, False) == ("cmaes", {})
-    # up to 100·d evaluations a smaller initial step (bench: +0.008 ± 0.004 of the targets)
-    assert choose(problem(floats), 50, False) == ("cmaes", {"sigma": 0.15})
-    assert choose(problem(floats), 1000, False) == ("cmaes", {"sigma": 0.15})
+    # the small-budget step (0.15) was level with the default once cmaes clipped at the bounds
+    assert choose(problem(floats), 50, False) == ("cmaes", {})
     assert choose(problem(floats), 1001, False) == ("cmaes", {})
     assert choose(problem(Space([])), None, False) == ("random", {})
     assert choose(problem(floats), None, True)[1]["restarts"] == "ipop"
