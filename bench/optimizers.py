@@ -27,8 +27,12 @@ of the results.
 
 Runs are cached ($L2L_BENCH_CACHE, default /tmp/l2l-bench-optimizers-bbob.json), keyed by
 method, problem, budget and the code version (ours: a hash of ``l2l/optimizers``; peers: the
-package version), so the full bench accumulates over several invocations and a changed
-optimizer is rerun. Runs are niced and spread over at most 2 processes::
+package version and a tag for how the bench calls them, ``SETUP``), so the full bench
+accumulates over several invocations and a changed optimizer is rerun. Each finished run (one
+method on one function, dimension and instance) reaches the cache within 10 s, so an
+invocation that is cut off (a long peer, a timeout) loses only the runs in progress: run the
+same command again to resume, or ``--merge`` a cache filled elsewhere. Runs are niced and
+spread over at most 2 processes::
 
     python bench/optimizers.py --quick            # ~5 min of 2 cores: d = 5, 20; instance 1
     python bench/optimizers.py                    # everything (run it several times if cut off)
