@@ -2,9 +2,10 @@
 suite (the optimization field's standard benchmark), reported as COCO does.
 
 Every method runs on the 24 noiseless ``bbob`` functions through ``cocoex`` (package
-``coco-experiment``), in dimensions 5, 10 and 20, instances 1-3 (``--instances``), for 1000·d
-evaluations (an "anytime" method's 100·d figure is the first 100·d evaluations of that run;
-a method told its budget — ``auto``, nevergrad — runs separately at 100·d). Quality is COCO's:
+``coco-experiment``), in dimensions 5, 10 and 20, instances 1-3 (``--instances``; the
+results: 1-6 where they ran), for 1000·d evaluations (an "anytime" method's 100·d figure is
+the first 100·d evaluations of that run; a method told its budget — ``auto``, nevergrad —
+runs separately at 100·d). Quality is COCO's:
 the fraction of the 51 targets ``f - f_opt <= 10^k``, ``k`` = 2, 1.8, ..., -8, reached within
 the budget, averaged over functions, instances and targets, per function group (separable
 f1-5; low/moderate conditioning f6-9; high conditioning f10-14; multimodal with adequate global
@@ -422,15 +423,21 @@ def load_cache() -> dict:
 
 
 def save_cache(cache: dict) -> None:
-    """Write the cache, keeping what another invocation added since it was read."""
-    current = load_cache()
-    current["runs"].update(cache["runs"])
-    known = {json.dumps(s, sort_keys=True) for s in current["sessions"]}
-    current["sessions"] += [s for s in cache["sessions"]
-                            if json.dumps(s, sort_keys=True) not in known]
-    tmp = CACHE.with_suffix(".tmp")
-    tmp.write_text(json.dumps(current))
-    tmp.replace(CACHE)
+    """Write the cache, keeping what another invocation added since it was read: under an
+    exclusive lock (concurrent invocations take turns), through a temporary file of this
+    process, so a reader never sees a half-written file."""
+    import fcntl
+
+    with open(CACHE.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = load_cache()
+        current["runs"].update(cache["runs"])
+        known = {json.dumps(s, sort_keys=True) for s in current["sessions"]}
+        current["sessions"] += [s for s in cache["sessions"]
+                                if json.dumps(s, sort_keys=True) not in known]
+        tmp = CACHE.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(current))
+        tmp.replace(CACHE)
     cache.update(current)
 
 
