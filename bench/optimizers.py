@@ -148,6 +148,16 @@ TRIED = (
     "Dropped (session 4) — a random first start point (``x0 = \"random\"``, uniform in the "
     "box) instead of the centre: 100·d -0.019 ± 0.007 (d = 5), -0.009 ± 0.014 (d = 10); "
     "1000·d -0.020 ± 0.015 / -0.002 ± 0.014, instances 1-6.",
+    "Not kept (session 4) — ending a converged run early when its best values and population "
+    "lie within 1/100 (1/10) of its gap to the best value of the earlier runs (more restarts "
+    "for the same budget): 1000·d +0.012 ± 0.010 / +0.0005 ± 0.0007 (+0.011 ± 0.006 / +0.002 "
+    "± 0.001) at d = 5 / 10, instances 1-6: positive, below 2 SE.",
+    "Checked (session 4) — the bound penalty on the suite's variants, d = 5, instances 1-3, "
+    "against mirroring: bbob-mixint +0.032 ± 0.018 at 100·d, -0.022 ± 0.051 at 1000·d; "
+    "bbob-noise (auto's IPOP, population 32) +0.012 ± 0.036 at 1000·d: level.",
+    "`auto` (session 4): its small-budget step (sigma 0.15 up to 100·d, +0.008 ± 0.004 while "
+    "cmaes mirrored) is level with the default since the bound penalty (+0.001 ± 0.006 at "
+    "100·d over d = 5, 10, 20, instances 1-6; it slows the slope f5): removed.",
 )
 
 

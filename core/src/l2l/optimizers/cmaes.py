@@ -67,9 +67,9 @@ class CMAES(VectorOptimizer):
       going next. As in pycma, the first run (default population) counts as a small one, so
       a large run follows it, and a small run stops after half the evaluations of all large
       runs so far. BIPOP is the default: on COCO's bbob suite (``bench/results/optimizers.md``,
-      1000·d, paired over instances 1-3) it reached 1.04 ± 0.01 / 0.99 ± 0.02 / 1.16 ± 0.11
-      times the targets of pycma's IPOP at d = 5 / 10 / 20 (0.671 / 0.592 / 0.553), its
-      small runs winning on the weakly structured f20-f24, pycma's on f7 and f16 at d = 10;
+      paired over instances 1-6) it reached 1.06 ± 0.03 / 1.01 ± 0.03 / 1.00 ± 0.03 times
+      the targets of pycma's IPOP at 1000·d and 1.12 ± 0.02 / 1.16 ± 0.03 / 1.23 ± 0.01 at
+      100·d (d = 5 / 10 / 20); IPOP here was level with it (+0.005 ± 0.005 at d = 5);
     - ``restarts = "none"``: one run, then the search keeps sampling with its final settings.
 
     Hyper-parameters (defaults): ``population`` (None: 4 + floor(3 ln d)); ``sigma`` initial
