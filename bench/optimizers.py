@@ -121,8 +121,8 @@ TRIED = (
     "bench starts at 2 = 0.2): at 100·d +0.006 ± 0.008 / +0.010 ± 0.006 / +0.009 ± 0.004 "
     "(d = 5 / 10 / 20, instances 1-12; 2.3 SE over the three, mostly f21), at 1000·d level "
     "(+0.002 ± 0.007 at d = 5, +0.023 ± 0.028 at d = 10, instances 1-6): `auto` used it at "
-    "budgets up to 100·d until session 4 (below). 0.1 of each range: +0.007 ± 0.012 / -0.000 ± 0.005 / +0.008 ± "
-    "0.004 at 100·d (instances 1-6), not better than 0.15.",
+    "budgets up to 100·d until session 4 (below). 0.1 of each range: +0.007 ± 0.012 / "
+    "-0.000 ± 0.005 / +0.008 ± 0.004 at 100·d (instances 1-6), not better than 0.15.",
     "Tried and dropped in an earlier session: pycma-style linear-quadratic bands at the bounds "
     "instead of mirroring (+0.006 ± 0.005 at 100·d, instances 1-6; see docs/optimizers.md).",
     "Kept (session 4) — samples outside the box clipped onto it and ranked with an adaptive "
