@@ -22,9 +22,11 @@ from .rateml import ModelSpec, load_model
 from .rng import instance_key
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
-#: the CPU kernel's lane loops vectorise in steps of 32 instances (4 x 8 AVX-512 lanes): batches
-#: of 8 or more instances are padded to a multiple of this
+#: the CPU kernel's lane loops vectorise in steps of 16 instances (4 AVX2 vectors of 4 float64,
+#: 2 of AVX-512): blocks hold a multiple of 32 instances when the batch is large enough
 PAD_TO = 32
+#: blocks of a small batch (fewer than PAD_TO instances per thread) hold a multiple of this
+SMALL_LANES = 8
 MAX_LANES = 32
 MAX_LANES_SHORT = 64
 
@@ -96,13 +98,18 @@ def as_spec(model: ModelSpec | str, coupling: str | None = None) -> ModelSpec:
     return spec.with_coupling(coupling or spec.default_coupling)
 
 
-def lanes_for(n_run: int, n_rows: int, n_node: int, n_slot: int, threads: int) -> int:
-    """Instances per thread block: whole vectors (PAD_TO), enough blocks for every thread, and
-    at most MAX_LANES (64 when the delay ring is short: longer lane loops amortise the per-node
-    overhead)."""
+def lanes_for(n_inst: int, n_node: int, n_slot: int, threads: int) -> int:
+    """Instances per thread block (the batch is padded to whole blocks). Enough instances: whole
+    vectors of PAD_TO, enough blocks for every thread, at most MAX_LANES (64 when the delay ring
+    is short: longer lane loops amortise the per-node overhead). Fewer than PAD_TO per thread:
+    one block per thread of SMALL_LANES multiples (16 instances on 2 threads: 2 blocks of 8, not
+    one padded block of 32 on one thread); fewer than 8 instances: one block, unpadded."""
+    if n_inst < 8:
+        return n_inst
+    if n_inst < PAD_TO * threads:
+        return SMALL_LANES * -(-n_inst // (SMALL_LANES * threads))
     cap = MAX_LANES_SHORT if n_slot <= CHUNK + 1 else MAX_LANES
-    lanes = int(min(cap, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * threads)))))
-    return min(lanes, n_run)
+    return int(min(cap, PAD_TO * -(-n_inst // (PAD_TO * threads))))
 
 
 def threads() -> int:
@@ -207,8 +214,9 @@ def simulate(model: ModelSpec | str, connectome: Connectome, n_steps: int, seeds
     else:   # each CPU block draws its own (batched_cpu.draw_block): no history of the whole batch
         buf = np.empty((horizon + 1, len(cvars), n, 0), dtype=real)
         state = np.empty((spec.nsv, n, n_inst), dtype=real)
-    # CPU: pad the batch to whole vectors of lanes (copies of the last instance, dropped after)
-    pad = 0 if on_gpu or n_inst < 8 else -n_inst % PAD_TO
+    # CPU: pad the batch to whole blocks of lanes (copies of the last instance, dropped after)
+    block = lanes or lanes_for(n_inst, n, horizon + 1, threads())
+    pad = 0 if on_gpu or n_inst < 8 else -n_inst % min(block, PAD_TO)
     if pad:
         state, ca, cb, p, sig, keys = (np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)], mode="edge")
                                        for a in (state, ca, cb, p, sig, keys))
@@ -226,8 +234,6 @@ def simulate(model: ModelSpec | str, connectome: Connectome, n_steps: int, seeds
 
         state, out = heun_batch_gpu(spec, *args, device_history=device_history)
     else:
-        n_run = n_inst + pad
-        block = lanes or lanes_for(n_run, len(cvars), n, horizon + 1, threads())
-        run_cpu(spec, args, min(block, n_run), (cvars, *(np.ascontiguousarray(a, dtype=float) for a in (
+        run_cpu(spec, args, min(block, n_inst + pad), (cvars, *(np.ascontiguousarray(a, dtype=float) for a in (
             low, high, spec.lower, spec.upper))))
     return BatchResult(samples=out[..., :n_inst], state=state[..., :n_inst])
