@@ -103,9 +103,10 @@ def lanes_for(n_inst: int, n_node: int, n_slot: int, threads: int) -> int:
     vectors of PAD_TO, enough blocks for every thread, at most MAX_LANES (64 when the delay ring
     is short: longer lane loops amortise the per-node overhead). Fewer than PAD_TO per thread:
     one block per thread of SMALL_LANES multiples (16 instances on 2 threads: 2 blocks of 8, not
-    one padded block of 32 on one thread); fewer than 8 instances: one block, unpadded."""
+    one padded block of 32 on one thread); fewer than 8 instances: blocks of one instance, whose
+    kernel vectorises across nodes (on one thread: one block of all of them)."""
     if n_inst < 8:
-        return n_inst
+        return 1 if threads > 1 else n_inst
     if n_inst < PAD_TO * threads:
         return SMALL_LANES * -(-n_inst // (SMALL_LANES * threads))
     cap = MAX_LANES_SHORT if n_slot <= CHUNK + 1 else MAX_LANES
@@ -134,6 +135,8 @@ def run_cpu(spec: ModelSpec, args: tuple, lanes: int, draw: tuple, chunk: int = 
     sigma = rest[6]            # (active, coupling_a, coupling_b, params, speed, dt, sigma, ...)
     kernel = cpu_kernel(spec)
     block = kernel.block_stochastic if np.any(sigma != 0.0) else kernel.block_deterministic
+    if lanes == 1:   # one instance per block: the variant whose step loop is vectorised across nodes
+        block = kernel.block_stochastic_single if block is kernel.block_stochastic else kernel.block_deterministic_single
     order, mid = split_rows(row_ptr, delays, chunk)
     n_threads = max(1, min(threads(), -(-state.shape[2] // lanes)))
 

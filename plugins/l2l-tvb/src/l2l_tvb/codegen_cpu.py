@@ -143,17 +143,21 @@ def model_source(spec: ModelSpec) -> str:
             src(f"ar[v, i, l] += {_code(node)}")
         src.dedent().dedent()
     src.dedent()("", "")
-    _kernel(src, lay, noise=True)
-    src("", "")
-    _kernel(src, lay, noise=False)
+    for noise in (True, False):
+        for single in (False, True):
+            _kernel(src, lay, noise, single)
+            src("", "")
     return src.text()
 
 
-def _kernel(src: Lines, lay: Layout, noise: bool) -> None:
+def _kernel(src: Lines, lay: Layout, noise: bool, single: bool) -> None:
+    """``block_<stochastic|deterministic>``; ``single``: the ``_single`` variant for blocks of one
+    instance, whose per-step loop runs over the nodes (couplings of every node first, then one
+    fused loop over all nodes: vectorised across nodes instead of a scalar lane loop per node)."""
     spec = lay.spec
     lin, gen = lay.linear_rows, lay.general_rows
     src("@njit(cache=True, nogil=True, error_model='numpy')",
-        f"def block_{'stochastic' if noise else 'deterministic'}(b_first, b_stride, state, history, cvars, low, high, "
+        f"def block_{'stochastic' if noise else 'deterministic'}{'_single' if single else ''}(b_first, b_stride, state, history, cvars, low, high, "
         "lo, hi, step0, n_steps,",
         "           row_ptr, cols, weights, delays, order, mid, active, coupling_a, coupling_b, params, speed, dt,",
         "           sigma, keys, voi, istep, skip, out, lanes, chunk):")
@@ -179,6 +183,8 @@ def _kernel(src: Lines, lay: Layout, noise: bool) -> None:
         "acc = np.zeros((nvoi, n_node, nl))", f"cpl = np.zeros(({max(len(lin), 1)}, n_node, chunk, nl))",
         "hb = ring[:NH * n_node * n_slot * nl].reshape((NH, n_node, n_slot, nl))",
         "stg = np.empty((NH, n_node, chunk, nl))",
+        *([f"cn = np.empty(({max(len(lin), 1)}, n_node))", f"cgn = np.empty(({max(len(gen), 1)}, n_node))",
+           "xnode = np.empty((NSV, n_node))"] if single else []),
         "# the block's state, contiguous (a strided view of ``state`` would keep the lane loops scalar)",
         "if drawn:", "    sb = np.empty((NSV, n_node, nl), dtype=state.dtype)",
         "    draw_block(hb, sb, keys, b0, RING_CV, cvars, low, high, lo, hi)", "else:",
@@ -195,6 +201,7 @@ def _kernel(src: Lines, lay: Layout, noise: bool) -> None:
         "q = _derive(np.ascontiguousarray(params[:, b0:b0 + nl]), coupling_a[b0:b0 + nl], "
         "coupling_b[b0:b0 + nl], speed, dt, float(n_node))",
         "sg = np.ascontiguousarray(sigma[:, b0:b0 + nl])", "kb = keys[b0:b0 + nl].copy()",
+        *(["s2 = sb.reshape((NSV, n_node))   # the state of a one-instance block, nodes innermost"] if single else []),
         "for s0 in range(0, n_steps, chunk):")
     src.indent()
     src("tc = min(chunk, n_steps - s0)", "now0 = (step0 + s0) % n_slot")
@@ -223,40 +230,44 @@ def _kernel(src: Lines, lay: Layout, noise: bool) -> None:
             src.dedent()
         src.dedent().dedent()
     src("for qq in range(tc):").indent()
-    src("s = s0 + qq", "t = step0 + 1 + s", "now = (t - 1) % n_slot", "for i in range(n_node):")
-    src.indent()
-    for j, h in enumerate(lin):
-        src(f"if active[{lay.ring[h][0]}]:").indent()
-        src("# near connections: their delayed states were written during this chunk",
-            "for m in range(mid[i], row_ptr[i + 1]):").indent()
-        src("k = order[m]", "w = weights[k]")
-        src(f"c0 = (({j} * n_node + i) * chunk + qq) * nl", "qd = qq - 1 - delays[k]", "if qd >= 0:",
-            f"    axpy(cflat, c0, sflat, (({h} * n_node + cols[k]) * chunk + qd) * nl, nl, w)", "else:",
-            "    slot = now - delays[k]", "    slot = slot + n_slot if slot < 0 else slot",
-            f"    axpy(cflat, c0, flat, (({h} * n_node + cols[k]) * n_slot + slot) * nl, nl, w)")
-        src.dedent().dedent()
-    for g, h in enumerate(gen):
-        src(f"cg{g} = cgen[{g}]", "for l in range(nl):", f"    cg{g}[l] = 0.0", f"if active[{lay.ring[h][0]}]:").indent()
-        src("for m in range(row_ptr[i], row_ptr[i + 1]):").indent()
-        _delayed(src, h, "m")
-        src(f"_pre_{h}(cg{g}, weights[m], hv, sb, i, q, nl)")
-        src.dedent().dedent()
-    if noise:
-        for pr in range((spec.nsv + 1) // 2):
-            src(f"ctr{pr} = np.uint64((t * n_node + i) * n_pairs + {pr})")
-    _fused(src, lay, noise)
-    src("# the new state into the state and the chunk's stage (apart from the fused loop, whose only",
-        "# written array is xnew: fewer possible aliases, so that LLVM vectorises it)",
-        "for sv in range(NSV):", "    for l in range(nl):", "        sb[sv, i, l] = xnew[sv, l]")
-    for h, (hr, f) in enumerate(lay.ring):
-        sv = spec.couplings[lay.hist_rows[hr]].source
-        if f is None:
-            src("for l in range(nl):", f"    stg[{h}, i, qq, l] = xnew[{sv}, l]")
-        else:
-            src("for l in range(nl):", f"    {local(_pre_name(lay, h))} = xnew[{sv}, l]",
-                f"    stg[{h}, i, qq, l] = {_code(f)}")
-    src("for v in range(nvoi):", "    _observe(sb, i, voi[v], acc, v, nl)")
-    src.dedent()
+    src("s = s0 + qq", "t = step0 + 1 + s", "now = (t - 1) % n_slot")
+    if single:
+        _step_nodes(src, lay, noise)
+    else:
+        src("for i in range(n_node):")
+        src.indent()
+        for j, h in enumerate(lin):
+            src(f"if active[{lay.ring[h][0]}]:").indent()
+            src("# near connections: their delayed states were written during this chunk",
+                "for m in range(mid[i], row_ptr[i + 1]):").indent()
+            src("k = order[m]", "w = weights[k]")
+            src(f"c0 = (({j} * n_node + i) * chunk + qq) * nl", "qd = qq - 1 - delays[k]", "if qd >= 0:",
+                f"    axpy(cflat, c0, sflat, (({h} * n_node + cols[k]) * chunk + qd) * nl, nl, w)", "else:",
+                "    slot = now - delays[k]", "    slot = slot + n_slot if slot < 0 else slot",
+                f"    axpy(cflat, c0, flat, (({h} * n_node + cols[k]) * n_slot + slot) * nl, nl, w)")
+            src.dedent().dedent()
+        for g, h in enumerate(gen):
+            src(f"cg{g} = cgen[{g}]", "for l in range(nl):", f"    cg{g}[l] = 0.0", f"if active[{lay.ring[h][0]}]:").indent()
+            src("for m in range(row_ptr[i], row_ptr[i + 1]):").indent()
+            _delayed(src, h, "m")
+            src(f"_pre_{h}(cg{g}, weights[m], hv, sb, i, q, nl)")
+            src.dedent().dedent()
+        if noise:
+            for pr in range((spec.nsv + 1) // 2):
+                src(f"ctr{pr} = np.uint64((t * n_node + i) * n_pairs + {pr})")
+        _fused(src, lay, noise)
+        src("# the new state into the state and the chunk's stage (apart from the fused loop, whose only",
+            "# written array is xnew: fewer possible aliases, so that LLVM vectorises it)",
+            "for sv in range(NSV):", "    for l in range(nl):", "        sb[sv, i, l] = xnew[sv, l]")
+        for h, (hr, f) in enumerate(lay.ring):
+            sv = spec.couplings[lay.hist_rows[hr]].source
+            if f is None:
+                src("for l in range(nl):", f"    stg[{h}, i, qq, l] = xnew[{sv}, l]")
+            else:
+                src("for l in range(nl):", f"    {local(_pre_name(lay, h))} = xnew[{sv}, l]",
+                    f"    stg[{h}, i, qq, l] = {_code(f)}")
+        src("for v in range(nvoi):", "    _observe(sb, i, voi[v], acc, v, nl)")
+        src.dedent()
     src("if (s + 1) % istep == 0:").indent()
     src("sample = (s + 1) // istep - 1 - skip", "for v in range(nvoi):", "    for i in range(n_node):",
         "        ar = acc[v, i]", "        if sample >= 0:", "            o = out[sample, v, i, b0:b0 + nl]",
@@ -279,6 +290,41 @@ def _pre_name(lay: Layout, h: int) -> str:
     return lay.spec.couplings[lay.hist_rows[lay.ring[h][0]]].pre_name
 
 
+def _step_nodes(src: Lines, lay: Layout, noise: bool) -> None:
+    """One step of a one-instance block: every node's couplings (the far sums of the chunk plus
+    the near connections; general couplings per connection), then one fused loop over the nodes,
+    then the new states into the state, the stage and the observables. The same arithmetic in
+    the same order as the lane loop's, node by node: the results are identical."""
+    spec = lay.spec
+    for j, h in enumerate(lay.linear_rows):
+        src("for i in range(n_node):", f"    cn[{j}, i] = cpl[{j}, i, qq, 0]", f"if active[{lay.ring[h][0]}]:").indent()
+        src("for i in range(n_node):").indent()
+        src("for m in range(mid[i], row_ptr[i + 1]):").indent()
+        src("k = order[m]", "qd = qq - 1 - delays[k]", "if qd >= 0:",
+            f"    cn[{j}, i] += weights[k] * stg[{h}, cols[k], qd, 0]", "else:",
+            "    slot = now - delays[k]", "    slot = slot + n_slot if slot < 0 else slot",
+            f"    cn[{j}, i] += weights[k] * hb[{h}, cols[k], slot, 0]")
+        src.dedent(3)
+    for g, h in enumerate(lay.general_rows):
+        src("for i in range(n_node):").indent()
+        src(f"cgen[{g}, 0] = 0.0", f"if active[{lay.ring[h][0]}]:").indent()
+        src("for m in range(row_ptr[i], row_ptr[i + 1]):").indent()
+        _delayed(src, h, "m")
+        src(f"_pre_{h}(cgen[{g}], weights[m], hv, sb, i, q, 1)")
+        src.dedent(2)
+        src(f"cgn[{g}, i] = cgen[{g}, 0]").dedent()
+    _fused(src, lay, noise, _NODES)
+    src("for sv in range(NSV):", "    for i in range(n_node):", "        s2[sv, i] = xnode[sv, i]")
+    for h, (hr, f) in enumerate(lay.ring):
+        sv = spec.couplings[lay.hist_rows[hr]].source
+        if f is None:
+            src("for i in range(n_node):", f"    stg[{h}, i, qq, 0] = xnode[{sv}, i]")
+        else:
+            src("for i in range(n_node):", f"    {local(_pre_name(lay, h))} = xnode[{sv}, i]",
+                f"    stg[{h}, i, qq, 0] = {_code(f)}")
+    src("for i in range(n_node):", "    for v in range(nvoi):", "        _observe(sb, i, voi[v], acc, v, 1)")
+
+
 def _delayed(src: Lines, h: int, k: str) -> None:
     """Emit ``hv`` = the delayed state of history row ``h`` that connection ``k`` reads this step:
     from the chunk's stage when it was written during this chunk, else from the ring."""
@@ -287,25 +333,34 @@ def _delayed(src: Lines, h: int, k: str) -> None:
     src.dedent()
 
 
-def _fused(src: Lines, lay: Layout, noise: bool) -> None:
-    """One loop over the lanes of node ``i`` that finishes the couplings, draws the noise, does
-    the Heun step (equations emitted twice, for the state and for the predictor) and writes the
-    new state to ``xnew``: no intermediate arrays between the stages."""
+#: how the fused loop indexes its arrays: over the lanes of node ``i``, or (blocks of one
+#: instance) over the nodes
+_LANES = dict(loop="for l in range(nl):", x="sb[{s}, i, l]", q="q[{row}, l]", cpl="cpl[{c}, i, qq, l]",
+              cg="cg{g}[l]", key="kb[l]", sg="sg[{s}, l]", out="xnew[{s}, l]")
+_NODES = dict(loop="for i in range(n_node):", x="s2[{s}, i]", q="q[{row}, 0]", cpl="cn[{c}, i]",
+              cg="cgn[{g}, i]", key="kb[0]", sg="sg[{s}, 0]", out="xnode[{s}, i]")
+
+
+def _fused(src: Lines, lay: Layout, noise: bool, at: dict[str, str] = _LANES) -> None:
+    """One loop over the lanes of node ``i`` (``at`` = _NODES: over the nodes of a one-instance
+    block) that finishes the couplings, draws the noise, does the Heun step (equations emitted
+    twice, for the state and for the predictor) and writes the new state to ``xnew`` (``xnode``):
+    no intermediate arrays between the stages."""
     spec = lay.spec
     nsv = spec.nsv
     column = {h: j for j, h in enumerate(lay.linear_rows)}
-    sums = {k: separated_sum(parts, lambda h: f"cpl[{column[h]}, i, qq, l]", "wsum[i]", _code)
+    sums = {k: separated_sum(parts, lambda h: at["cpl"].format(c=column[h]), "wsum[i]", _code)
             for k, parts in lay.terms}
-    sums |= {lay.hist_rows[lay.ring[h][0]]: f"cg{g}[l]" for g, h in enumerate(lay.general_rows)}
+    sums |= {lay.hist_rows[lay.ring[h][0]]: at["cg"].format(g=g) for g, h in enumerate(lay.general_rows)}
     nodes = [*spec.derivatives, *(n for a in spec.assigns for case in a.cases for n in case),
              *(cp.combine for cp in spec.couplings), *(g for _, parts in lay.terms for _, g in parts)]
     needed = _needed(nodes) - set(spec.state_variables) - {cp.name for cp in spec.couplings}
-    src("for l in range(nl):").indent()
+    src(at["loop"]).indent()
     for s, sv in enumerate(spec.state_variables):
-        src(f"x{s} = sb[{s}, i, l]", f"{local(sv)} = x{s}")
+        src(f"x{s} = {at['x'].format(s=s)}", f"{local(sv)} = x{s}")
     for name, row in lay.qrows.items():
         if name in needed:
-            src(f"{local(name)} = q[{row}, l]")
+            src(f"{local(name)} = {at['q'].format(row=row)}")
     for k, cp in enumerate(spec.couplings):
         if cp.source is None:
             src(f"{local(cp.name)} = 0.0")
@@ -314,11 +369,13 @@ def _fused(src: Lines, lay: Layout, noise: bool) -> None:
     plus = ["" for _ in range(nsv)]
     if noise:
         for pr in range((nsv + 1) // 2):
-            src(f"g0, g1 = normal_pair(kb[l], ctr{pr})")
+            if at is _NODES:
+                src(f"ctr{pr} = np.uint64((t * n_node + i) * n_pairs + {pr})")
+            src(f"g0, g1 = normal_pair({at['key']}, ctr{pr})")
             for half in (0, 1):
                 s = 2 * pr + half
                 if s < nsv:
-                    src(f"z{s} = sqrt_dt * g{half} * sg[{s}, l]")
+                    src(f"z{s} = sqrt_dt * g{half} * {at['sg'].format(s=s)}")
                     plus[s] = f" + z{s}"
     _assigns(src, spec.assigns)
     for s, node in enumerate(spec.derivatives):
@@ -334,7 +391,7 @@ def _fused(src: Lines, lay: Layout, noise: bool) -> None:
     for s in range(nsv):
         src(f"xn{s} = x{s} + (d1_{s} + d2_{s}) * dt / 2.0{plus[s]}")
         _clip(src, spec, s, f"xn{s}")
-        src(f"xnew[{s}, l] = xn{s}")
+        src(f"{at['out'].format(s=s)} = xn{s}")
     src.dedent()
 
 
