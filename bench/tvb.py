@@ -403,10 +403,13 @@ def part_e(machine: Machine, a: dict, lines: list[str]) -> None:
         noise = max(0.0, 1.0 - rate / det)
         why = []
         if busy < n_thr:
-            why.append(f"{n_thr - busy} of {n_thr} cores idle (one block)")
-        if lanes < 16:
-            why.append(f"lane loop of {lanes}: {cyc / cyc256:.1f}x the cycles per node and instance of 256 instances"
-                       + (" (scalar: no vector across instances)" if lanes == 1 else ""))
+            why.append(f"{n_thr - busy} of {n_thr} cores idle ({blocks} block{'s' if blocks > 1 else ''}: an instance "
+                       "runs on one core)")
+        if lanes == 1:
+            why.append(f"one instance per block (its kernel vectorises across nodes): {cyc / cyc256:.1f}x the cycles "
+                       "per node and instance of 256 instances")
+        elif lanes < 16:
+            why.append(f"lane loop of {lanes}: {cyc / cyc256:.1f}x the cycles per node and instance of 256 instances")
         lines.append(f"| {n_reg} | {n} | {100 * frac:.0f} % | {blocks} x {lanes} | {busy} | {cyc:.0f} ({cyc256:.0f}) | "
                      f"{100 * noise:.0f} % | {'; '.join(why) or 'per-block overhead'} |")
         print(lines[-1], flush=True)

@@ -171,6 +171,7 @@ def _kernel(src: Lines, lay: Layout, noise: bool, single: bool) -> None:
         "n_node = state.shape[1]", "n_inst = state.shape[2]", "n_slot = history.shape[0]",
         "nvoi = voi.shape[0]", "n_pairs = (NSV + 1) // 2", "sqrt_dt = np.sqrt(dt)",
         "drawn = history.shape[3] == 0",
+        *[f"act{h} = active[{h}]" for h in range(len(lay.hist_rows))],
         "# each node's afferent weight sum (the constant terms of separable couplings)",
         "wsum = np.zeros(n_node)", "for i in range(n_node):", "    for m in range(row_ptr[i], row_ptr[i + 1]):",
         "        wsum[i] += weights[m]",
@@ -192,9 +193,10 @@ def _kernel(src: Lines, lay: Layout, noise: bool, single: bool) -> None:
         "            for j in range(n_node):", "                hb[h, j, sl] = history[sl, RING_CV[h], j, b0:b0 + nl]")
     for h, (_, f) in enumerate(lay.ring):
         if f is not None:
-            src(f"# ring row {h} holds {expr.to_python(f, str)} of the delayed state",
-                "for j in range(n_node):", "    for sl in range(n_slot - 1):", "        for l in range(nl):").indent(3)
-            src(f"{local(_pre_name(lay, h))} = hb[{h}, j, sl, l]", f"hb[{h}, j, sl, l] = {_code(f)}").dedent(3)
+            src(f"# ring row {h} holds {expr.to_python(f, str)} of the delayed state", f"if act{lay.ring[h][0]}:",
+                "    for j in range(n_node):", "        for sl in range(n_slot - 1):",
+                "            for l in range(nl):").indent(4)
+            src(f"{local(_pre_name(lay, h))} = hb[{h}, j, sl, l]", f"hb[{h}, j, sl, l] = {_code(f)}").dedent(4)
     src(
         "# flat views: the coupling loops index them with offsets (no per-connection array views)",
         "flat = hb.reshape(-1)", "cflat = cpl.reshape(-1)", "sflat = stg.reshape(-1)",
@@ -261,11 +263,12 @@ def _kernel(src: Lines, lay: Layout, noise: bool, single: bool) -> None:
             "for sv in range(NSV):", "    for l in range(nl):", "        sb[sv, i, l] = xnew[sv, l]")
         for h, (hr, f) in enumerate(lay.ring):
             sv = spec.couplings[lay.hist_rows[hr]].source
+            src(f"if act{hr}:   # an unused coupling's ring row is neither read nor written")
             if f is None:
-                src("for l in range(nl):", f"    stg[{h}, i, qq, l] = xnew[{sv}, l]")
+                src("    for l in range(nl):", f"        stg[{h}, i, qq, l] = xnew[{sv}, l]")
             else:
-                src("for l in range(nl):", f"    {local(_pre_name(lay, h))} = xnew[{sv}, l]",
-                    f"    stg[{h}, i, qq, l] = {_code(f)}")
+                src("    for l in range(nl):", f"        {local(_pre_name(lay, h))} = xnew[{sv}, l]",
+                    f"        stg[{h}, i, qq, l] = {_code(f)}")
         src("for v in range(nvoi):", "    _observe(sb, i, voi[v], acc, v, nl)")
         src.dedent()
     src("if (s + 1) % istep == 0:").indent()
@@ -317,11 +320,12 @@ def _step_nodes(src: Lines, lay: Layout, noise: bool) -> None:
     src("for sv in range(NSV):", "    for i in range(n_node):", "        s2[sv, i] = xnode[sv, i]")
     for h, (hr, f) in enumerate(lay.ring):
         sv = spec.couplings[lay.hist_rows[hr]].source
+        src(f"if act{hr}:")
         if f is None:
-            src("for i in range(n_node):", f"    stg[{h}, i, qq, 0] = xnode[{sv}, i]")
+            src("    for i in range(n_node):", f"        stg[{h}, i, qq, 0] = xnode[{sv}, i]")
         else:
-            src("for i in range(n_node):", f"    {local(_pre_name(lay, h))} = xnode[{sv}, i]",
-                f"    stg[{h}, i, qq, 0] = {_code(f)}")
+            src("    for i in range(n_node):", f"        {local(_pre_name(lay, h))} = xnode[{sv}, i]",
+                f"        stg[{h}, i, qq, 0] = {_code(f)}")
     src("for i in range(n_node):", "    for v in range(nvoi):", "        _observe(sb, i, voi[v], acc, v, 1)")
 
 
@@ -349,8 +353,9 @@ def _fused(src: Lines, lay: Layout, noise: bool, at: dict[str, str] = _LANES) ->
     spec = lay.spec
     nsv = spec.nsv
     column = {h: j for j, h in enumerate(lay.linear_rows)}
-    sums = {k: separated_sum(parts, lambda h: at["cpl"].format(c=column[h]), "wsum[i]", _code)
-            for k, parts in lay.terms}
+    hist_row = {k: h for h, k in enumerate(lay.hist_rows)}
+    sums = {k: f"({separated_sum(parts, lambda h: at['cpl'].format(c=column[h]), 'wsum[i]', _code)} "
+               f"if act{hist_row[k]} else 0.0)" for k, parts in lay.terms}
     sums |= {lay.hist_rows[lay.ring[h][0]]: at["cg"].format(g=g) for g, h in enumerate(lay.general_rows)}
     nodes = [*spec.derivatives, *(n for a in spec.assigns for case in a.cases for n in case),
              *(cp.combine for cp in spec.couplings), *(g for _, parts in lay.terms for _, g in parts)]
