@@ -261,14 +261,7 @@ def _kernel(src: Lines, lay: Layout, noise: bool, single: bool) -> None:
         src("# the new state into the state and the chunk's stage (apart from the fused loop, whose only",
             "# written array is xnew: fewer possible aliases, so that LLVM vectorises it)",
             "for sv in range(NSV):", "    for l in range(nl):", "        sb[sv, i, l] = xnew[sv, l]")
-        for h, (hr, f) in enumerate(lay.ring):
-            sv = spec.couplings[lay.hist_rows[hr]].source
-            src(f"if act{hr}:   # an unused coupling's ring row is neither read nor written")
-            if f is None:
-                src("    for l in range(nl):", f"        stg[{h}, i, qq, l] = xnew[{sv}, l]")
-            else:
-                src("    for l in range(nl):", f"        {local(_pre_name(lay, h))} = xnew[{sv}, l]",
-                    f"        stg[{h}, i, qq, l] = {_code(f)}")
+        _stage(src, lay, "for l in range(nl):", "stg[{h}, i, qq, l]", "xnew[{sv}, l]")
         src("for v in range(nvoi):", "    _observe(sb, i, voi[v], acc, v, nl)")
         src.dedent()
     src("if (s + 1) % istep == 0:").indent()
@@ -318,15 +311,22 @@ def _step_nodes(src: Lines, lay: Layout, noise: bool) -> None:
         src(f"cgn[{g}, i] = cgen[{g}, 0]").dedent()
     _fused(src, lay, noise, _NODES)
     src("for sv in range(NSV):", "    for i in range(n_node):", "        s2[sv, i] = xnode[sv, i]")
-    for h, (hr, f) in enumerate(lay.ring):
-        sv = spec.couplings[lay.hist_rows[hr]].source
-        src(f"if act{hr}:")
-        if f is None:
-            src("    for i in range(n_node):", f"        stg[{h}, i, qq, 0] = xnode[{sv}, i]")
-        else:
-            src("    for i in range(n_node):", f"        {local(_pre_name(lay, h))} = xnode[{sv}, i]",
-                f"        stg[{h}, i, qq, 0] = {_code(f)}")
+    _stage(src, lay, "for i in range(n_node):", "stg[{h}, i, qq, 0]", "xnode[{sv}, i]")
     src("for i in range(n_node):", "    for v in range(nvoi):", "        _observe(sb, i, voi[v], acc, v, 1)")
+
+
+def _stage(src: Lines, lay: Layout, loop: str, target: str, source: str) -> None:
+    """The new states into the chunk's stage, one ring row at a time (``f`` of the coupled state
+    variable for a separated row), in ``loop`` over the lanes or the nodes; an unused
+    coupling's rows are neither read nor written."""
+    for h, (hr, f) in enumerate(lay.ring):
+        sv = lay.spec.couplings[lay.hist_rows[hr]].source
+        src(f"if act{hr}:", f"    {loop}").indent(2)
+        if f is None:
+            src(f"{target.format(h=h)} = {source.format(sv=sv)}")
+        else:
+            src(f"{local(_pre_name(lay, h))} = {source.format(sv=sv)}", f"{target.format(h=h)} = {_code(f)}")
+        src.dedent(2)
 
 
 def _delayed(src: Lines, h: int, k: str) -> None:
