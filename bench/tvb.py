@@ -11,7 +11,7 @@ stochastic Heun (nsig 1e-3 on every state variable), conduction speed 3 mm/ms, f
   B. Montbrió–Pazó–Roxin against vbjax at 256 instances (76 regions), with conduction delays and
      without: vbjax in each layout it documents or allows (see vbjax_runs), its fastest one in
      the table.
-  C. Every RateML model at 76 regions and 256 instances.
+  C. Every RateML model at 76 regions and 256 instances (--quick: half the steps).
   D. Where the time goes (Generic2dOscillator, 256 instances, each size): the share of the
      coupling gather, the noise and the rest, by subtracting runs without them.
 Roofline (per instance and step): FLOPs counted from the generated kernel's expressions
@@ -59,7 +59,9 @@ REPEATS = 1 if QUICK else 2
 #: noise-free-safe settings of the RateML models for part C (as in the cross-validation)
 RATEML_SETTINGS: dict[str, dict] = {
     "rateml:kuramoto": dict(params={"omega": 0.01}, state_range={"V": (-1.5, 0.5)}),
-    "rateml:epileptor": dict(params={"Iext": 5.0}, state_range={"x1": (0.5, 1.0), "y1": (-3.0, 0.0),
+    # y1 <= -0.5: from y1 near 0 tvb-contrib's epileptor.xml (and RateML's own model) blows up
+    # (tests/tvb/test_tvb_crossval.py::test_xml_epileptor_diverges_as_ratemls_own_model_does)
+    "rateml:epileptor": dict(params={"Iext": 5.0}, state_range={"x1": (0.5, 1.0), "y1": (-3.0, -0.5),
                                                                 "z": (2.5, 3.5), "x2": (-1.0, 0.0),
                                                                 "y2": (0.0, 1.0), "g": (-0.2, 0.2)}),
     "rateml:montbrio": dict(state_range={"r": (0.0, 0.2), "V": (-2.2, -1.8)}),
@@ -69,15 +71,18 @@ RATEML_SETTINGS: dict[str, dict] = {
 
 # -- roofline ----------------------------------------------------------------------------------
 def per_step_counts(spec, nnz: int, n_node: int, active_rows: int, nvoi: int = 1) -> tuple[float, float]:
-    """(FLOPs, bytes) one instance needs per step (float64; stochastic Heun)."""
+    """(FLOPs, bytes) one instance needs per step (float64; stochastic Heun). ``active_rows``:
+    the history rows (coupled variables) some instance uses; the delay ring holds one row per
+    separable term of their couplings (codegen.layout)."""
     lay = layout(spec)
     per_conn, per_node_c = coupling_flops(spec)
-    rows = len(lay.hist_rows)
-    per_conn = per_conn * active_rows / max(rows, 1)
+    share = active_rows / max(len(lay.hist_rows), 1)
+    per_conn = per_conn * share
+    ring_rows = len(lay.ring) * share
     noise = ((spec.nsv + 1) // 2) * 55 + 2 * spec.nsv          # Box-Muller pairs, scaling
     heun = 10 * spec.nsv                                         # predictor 3, corrector 5, noise 2
     flops = nnz * per_conn + n_node * (per_node_c + 2 * dfun_flops(spec) + heun + noise + nvoi)
-    bytes_ = 8 * (nnz * active_rows + n_node * (2 * spec.nsv + rows + nvoi))
+    bytes_ = 8 * (nnz * ring_rows + n_node * (2 * spec.nsv + len(lay.ring) + nvoi))
     return flops, bytes_
 
 
@@ -90,16 +95,16 @@ def roofline(machine: Machine, flops: float, bytes_: float) -> tuple[float, str]
 
 # -- runs --------------------------------------------------------------------------------------
 def batched_rate(spec, conn, n: int, steps: int, a: float, speed: float = SPEED, dtype: str = "float64",
-                 diverged: list[int] | None = None, **kw) -> float:
+                 diverged: list[int] | None = None, nsig: float = NSIG, **kw) -> float:
     """Best instance·s/s of REPEATS runs (after a short run that compiles and warms). A run
     with non-finite samples is an error, unless ``diverged`` is given: then the number of
     instances that diverged is appended to it."""
-    simulate(spec, conn, 20, list(range(n)), coupling_a=a, speed=speed, dt=DT, nsig=NSIG, istep=ISTEP,
+    simulate(spec, conn, 20, list(range(n)), coupling_a=a, speed=speed, dt=DT, nsig=nsig, istep=ISTEP,
              dtype=dtype, **kw)
     best = 0.0
     for _ in range(REPEATS):
         t = time.perf_counter()
-        r = simulate(spec, conn, steps, list(range(n)), coupling_a=a, speed=speed, dt=DT, nsig=NSIG, istep=ISTEP,
+        r = simulate(spec, conn, steps, list(range(n)), coupling_a=a, speed=speed, dt=DT, nsig=nsig, istep=ISTEP,
                      dtype=dtype, **kw)
         best = max(best, n * steps * DT / 1000.0 / (time.perf_counter() - t))
         bad = int((~np.isfinite(r.samples)).any(axis=(0, 1, 2)).sum())
@@ -300,8 +305,9 @@ def part_c(machine: Machine, lines: list[str]) -> None:
     nnz = len(csr(conn, SPEED, DT)[1])
     lines += ["## C. Every RateML model, 76 regions, 256 instances", "",
               "Generated kernels of the TVB models l2l-tvb ships as RateML XML and of tvb-contrib's RateML models "
-              "(own couplings; settings as in the cross-validation where the defaults diverge). The last column "
-              "counts instances whose run went non-finite (the kernel's speed is measured all the same).", "",
+              "(own couplings; settings as in the cross-validation where the defaults diverge; rateml:epileptor "
+              "starts with y1 in [-3, -0.5]: from y1 near 0 its XML, like RateML's own model, blows up). The last "
+              "column counts instances whose run went non-finite (the kernel's speed is measured all the same).", "",
               "| model | state variables | FLOPs / instance-step | instance·s/s | roofline (bound) | % of roofline "
               "| diverged |", "|---|---:|---:|---:|---:|---:|---:|"]
     for model in [*builtin_models(), *(f"rateml:{m}" for m in rateml_models() if m != "zerlaut")]:
@@ -363,6 +369,53 @@ def part_d(lines: list[str]) -> dict:
     return res
 
 
+def part_e(machine: Machine, a: dict, lines: list[str]) -> None:
+    """What limits the configurations of part A below 30 % of their roofline, measured: how
+    many cores the batch's blocks keep busy, the cycles each busy core spends per node and
+    instance-step (against the same figure at 256 instances), and the noise's share (the
+    deterministic kernel's rate beside the stochastic one's)."""
+    from l2l_tvb.batched import PAD_TO, lanes_for, threads
+
+    spec = as_spec("Generic2dOscillator")
+    low = [(n_reg, n) for n_reg in REGIONS for n in INSTANCES if a[(n_reg, n)][1] < 0.3]
+    if not low:
+        return
+    n_thr = threads()
+    lines += ["## E. What limits the configurations below 30 % of roofline", "",
+              "Generic2dOscillator as in part A. Busy cores: blocks of instances the batch is split into (one "
+              f"thread each, at most {n_thr}). Cycles per node and instance-step: busy cores x "
+              f"{machine.ghz:.2f} GHz / (instance-steps per s x regions), beside the same figure at 256 instances "
+              "(where every core is busy and the lane loops run whole vectors). Noise share: 1 - stochastic / "
+              "deterministic rate (best of the runs, after a warm-up).", "",
+              "| regions | instances | % of roofline | blocks x lanes | busy cores | cycles per node and instance-step "
+              "(256 instances) | noise share | limit |", "|---:|---:|---:|---|---:|---:|---:|---|"]
+    for n_reg, n in low:
+        conn = load_connectome(n_reg)
+        horizon = csr(conn, SPEED, DT)[-1]
+        lanes = lanes_for(n, n_reg, horizon + 1, n_thr)
+        n_run = n if n < 8 else n + (-n % min(lanes, PAD_TO))
+        blocks = -(-n_run // lanes)
+        busy = min(n_thr, blocks)
+        rate, frac = a[(n_reg, n)]
+        det = batched_rate(spec, conn, n, STEPS, G2D_A, nsig=0.0)
+        cyc = busy * machine.ghz * 1e9 / (rate * 1000.0 / DT * n_reg)
+        cyc256 = n_thr * machine.ghz * 1e9 / (a[(n_reg, 256)][0] * 1000.0 / DT * n_reg)
+        noise = max(0.0, 1.0 - rate / det)
+        why = []
+        if busy < n_thr:
+            why.append(f"{n_thr - busy} of {n_thr} cores idle ({blocks} block{'s' if blocks > 1 else ''}: an instance "
+                       "runs on one core)")
+        if lanes == 1:
+            why.append(f"one instance per block (its kernel vectorises across nodes): {cyc / cyc256:.1f}x the cycles "
+                       "per node and instance of 256 instances")
+        elif lanes < 16:
+            why.append(f"lane loop of {lanes}: {cyc / cyc256:.1f}x the cycles per node and instance of 256 instances")
+        lines.append(f"| {n_reg} | {n} | {100 * frac:.0f} % | {blocks} x {lanes} | {busy} | {cyc:.0f} ({cyc256:.0f}) | "
+                     f"{100 * noise:.0f} % | {'; '.join(why) or 'per-block overhead'} |")
+        print(lines[-1], flush=True)
+    lines.append("")
+
+
 def _version(pkg: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -378,9 +431,9 @@ def main() -> None:
     body: list[str] = []
     a = part_a(machine, body)
     b = part_b(body)
-    if not QUICK:
-        part_c(machine, body)
+    part_c(machine, body)
     part_d(body)
+    part_e(machine, a, body)
     machine.finish()
     command = f"python bench/tvb.py{' --quick' if QUICK else ''}"
     lines += machine.markdown() + ["", "The machine is shared: the load average is printed above; every comparison "

@@ -284,3 +284,43 @@ def test_builtin_models_have_tvbs_defaults():
             assert (spec.lower[s], spec.upper[s]) == (lo, hi), (name, sv)
         assert tuple(spec.state_variables) == tuple(tvb.state_variables)
         assert os.path.basename(spec.source) == f"{name}.xml"
+
+
+EPILEPTOR_RANGE = {"x1": (0.5, 1.0), "y1": (-3.0, 0.0), "z": (2.5, 3.5), "x2": (-1.0, 0.0), "y2": (0.0, 1.0),
+                   "g": (-0.2, 0.2)}
+
+
+def test_xml_epileptor_diverges_as_ratemls_own_model_does(conn76):
+    """tvb-contrib's epileptor.xml (no x1 factor on ydot0, so nothing bounds x1 > 0) blows up
+    from some initial histories at dt 0.1 (part C of bench/tvb.py counts them): RateML's own
+    Python model diverges from the same history at the same step, with the same trajectory
+    until then, while TVB's Epileptor (with the factor) stays finite. The divergence is the
+    model's, not the kernel's; starting with y1 <= -0.5 avoids it (0 of 256 histories)."""
+    from tvb.simulator import coupling, models
+
+    spec, dt, n_steps, speed, a = as_spec("rateml:epileptor"), 0.1, 60, 3.0, 0.002
+    horizon = csr(conn76, speed, dt)[-1]
+    hist = initial_history(spec, 76, horizon, 36, state_range=EPILEPTOR_RANGE)   # seed 36 diverges
+    mine = simulate(spec, conn76, n_steps, [0], params={"Iext": 5.0}, coupling_a=a, speed=speed, dt=dt,
+                    history=hist[..., None], voi=spec.state_variables).samples[..., 0]
+    case = CASES[[c.model for c in CASES].index("rateml:epileptor")]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(globals(), "SPEED", speed)
+        mp.setitem(globals(), "N_STEPS", n_steps)
+        theirs = run_reference(reference_model(case, {**spec.defaults(), "Iext": 5.0}),
+                               reference_coupling(case, a), conn76, dt, hist)
+        tvb = run_reference(own_boundaries(models.Epileptor(Iext=np.array([5.0]))),
+                            coupling.Difference(a=np.array([0.0])), conn76, dt, hist)
+
+    def first_bad(x: np.ndarray) -> int:
+        ok = np.isfinite(x).all(axis=(1, 2)) & (np.abs(x).max(axis=(1, 2)) < 1e6)
+        return int(np.argmin(ok)) if not ok.all() else -1
+
+    assert 0 < first_bad(mine) == first_bad(theirs)
+    k = first_bad(mine)
+    assert relative_difference(mine[:k], theirs[:k]) <= TOL
+    assert first_bad(tvb) == -1
+    safe = {**EPILEPTOR_RANGE, "y1": (-3.0, -0.5)}
+    hist = initial_history(spec, 76, horizon, 36, state_range=safe)
+    assert np.isfinite(simulate(spec, conn76, 300, [0], params={"Iext": 5.0}, coupling_a=a, speed=speed, dt=dt,
+                                history=hist[..., None]).samples).all()

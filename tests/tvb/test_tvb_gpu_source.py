@@ -134,8 +134,9 @@ def test_gpu_kernel_run_on_the_host_matches_the_cpu_kernel(model, coupling, para
     captured = {}
     real_run = batched.run_cpu
     try:   # the arrays simulate() hands the CPU kernel, for the host-compiled GPU kernel too
-        batched.run_cpu = lambda spec_, args, lanes: (captured.update(args=[a.copy() if hasattr(a, "copy") else a
-                                                                            for a in args]), real_run(spec_, args, lanes))
+        batched.run_cpu = lambda spec_, args, lanes, draw: (
+            captured.update(args=[a.copy() if hasattr(a, "copy") else a for a in args]),
+            real_run(spec_, args, lanes, draw))
         ours = batched.simulate(spec, conn68, n_steps, list(range(n_inst)), params=params, coupling_a=0.05,
                                 speed=10.0, dt=0.05, nsig=1e-6 if noisy else 0.0, voi=spec.state_variables, istep=2,
                                 state_range=RANGES.get(model))
@@ -143,6 +144,16 @@ def test_gpu_kernel_run_on_the_host_matches_the_cpu_kernel(model, coupling, para
         batched.run_cpu = real_run
     (state, hist, step0, steps, row_ptr, cols, w, delays, active, ca, cb, p, speed, dt, sig, keys, voi, istep, skip,
      out) = captured["args"]
+    # the CPU blocks drew their initial history themselves: the same numbers from random_history
+    from l2l_tvb.batched_cpu import random_history
+
+    low, high = (np.ascontiguousarray(a) for a in spec.state_range(RANGES.get(model)).T)
+    lo, hi = np.array(spec.lower), np.array(spec.upper)
+    cvars = np.array(spec.cvars, dtype=np.int64)
+    assert hist.shape[3] == 0
+    hist = np.zeros(hist.shape[:3] + (n_inst,))
+    random_history(hist, state, keys, cvars, low, high, lo, hi)
+    cpu_state = state.copy()
     L, c, d, i = ctypes.c_long, ctypes.c_double, ctypes.c_int, lambda v: ctypes.c_long(int(v))
     lib.launch_heun(L(n_inst), _ptr(state), _ptr(hist), i(step0), i(steps), _ptr(row_ptr), _ptr(cols), _ptr(w),
                     _ptr(delays), _ptr(active.astype(np.uint8)), _ptr(ca), _ptr(cb),
@@ -155,13 +166,7 @@ def test_gpu_kernel_run_on_the_host_matches_the_cpu_kernel(model, coupling, para
         assert np.abs(out[:, s] - ours.samples[:, s]).max() <= 1e-12 * scale, spec.state_variables[s]
     # the device's random initial history is the host's
     cpu_hist = np.zeros_like(hist)
-    cpu_state = np.empty_like(state)
-    from l2l_tvb.batched_cpu import random_history
-
-    low, high = (np.ascontiguousarray(a) for a in spec.state_range(RANGES.get(model)).T)
-    lo, hi = np.array(spec.lower), np.array(spec.upper)
-    cvars = np.array(spec.cvars, dtype=np.int64)
-    random_history(cpu_hist, cpu_state, keys, cvars, low, high, lo, hi)
+    random_history(cpu_hist, np.empty_like(state), keys, cvars, low, high, lo, hi)
     dev_hist, dev_state = np.zeros_like(hist), np.empty_like(state)
     lib.launch_history(L(n_inst), _ptr(dev_hist), _ptr(dev_state), _ptr(keys), _ptr(cvars), _ptr(low), _ptr(high),
                        _ptr(lo), _ptr(hi), d(hist.shape[0]), d(68), d(n_inst))

@@ -158,6 +158,58 @@ def test_exposure_expressions_are_observables(conn68):
 
 
 # -- the kernel cache --------------------------------------------------------------------------
+# -- separable couplings ------------------------------------------------------------------------
+@pytest.mark.parametrize("text,rows", [
+    ("x_j", 1), ("x_j - x", 1), ("sin(x_j - x)", 2), ("cos(x_j + 2 * x)", 2), ("a * (x_j - x) / 3", 1),
+    ("exp(x_j) * x - x_j", 2), ("-sin(x_j - x) + x_j * x", 3), ("x * x", 0),
+])
+def test_separable_terms_add_up_to_the_per_connection_term(text, rows):
+    """codegen.separate: pre = sum_t f_t(x_j) g_t(x, a) with f_t free of x and g_t free of x_j."""
+    from l2l_tvb.codegen import separate
+    from l2l_tvb.expr import names
+
+    parts = separate(parse(text), "x_j")
+    assert parts is not None and sum(f is not None for f, _ in parts) == rows
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        env = dict(zip(("x_j", "x", "a"), rng.uniform(-2, 2, 3)))
+        total = sum((1.0 if f is None else evaluate(f, env)) * evaluate(g, env) for f, g in parts)
+        assert total == pytest.approx(evaluate(parse(text), env), rel=1e-13, abs=1e-13)
+        for f, g in parts:
+            assert f is None or names(f) <= {"x_j"}
+            assert "x_j" not in names(g)
+
+
+@pytest.mark.parametrize("text", ["tanh(x_j - x)", "x_j ** x - x", "sin(x_j * x)", "x_j / x + x_j / (x_j + x)"])
+def test_other_terms_do_not_separate(text):
+    from l2l_tvb.codegen import separate
+
+    assert separate(parse(text), "x_j") is None
+
+
+def test_per_connection_path_matches_the_separable_one(conn68, monkeypatch):
+    """The same coupling (sin(V_j - V), rateml:kuramoto) summed per connection with its ``pre``
+    (the path of couplings that do not separate) and through the separable ring rows."""
+    from l2l_tvb import codegen
+    from l2l_tvb.codegen_cpu import cpu_kernel
+
+    spec = as_spec("rateml:kuramoto")
+    kw = dict(params={"omega": 0.3}, coupling_a=0.5, speed=10.0, dt=0.1, state_range={"V": (-1.5, 0.5)}, nsig=0.0,
+              istep=1)
+    fast = simulate(spec, conn68, 400, [1, 2, 3], **kw).samples
+    assert codegen.layout(spec).linear_rows and not codegen.layout(spec).general_rows
+    monkeypatch.setattr(codegen, "MAX_TERMS", 0)
+    cpu_kernel.cache_clear()
+    try:
+        assert codegen.layout(spec).general_rows and not codegen.layout(spec).linear_rows
+        slow = simulate(spec, conn68, 400, [1, 2, 3], **kw).samples
+    finally:
+        monkeypatch.undo()
+        cpu_kernel.cache_clear()
+    assert np.abs(fast[-1] - fast[0]).max() > 0.1           # it moves
+    assert np.abs(fast - slow).max() <= 1e-12 * np.abs(fast).max()
+
+
 def test_kernel_cache_location_and_content_names(tmp_path, monkeypatch):
     monkeypatch.setenv("L2L_TVB_CACHE", str(tmp_path / "kernels"))
     assert cache_dir() == tmp_path / "kernels"

@@ -22,9 +22,11 @@ from .rateml import ModelSpec, load_model
 from .rng import instance_key
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
-#: the CPU kernel's lane loops vectorise in steps of 32 instances (4 x 8 AVX-512 lanes): batches
-#: of 8 or more instances are padded to a multiple of this
+#: the CPU kernel's lane loops vectorise in steps of 16 instances (4 AVX2 vectors of 4 float64,
+#: 2 of AVX-512): blocks hold a multiple of 32 instances when the batch is large enough
 PAD_TO = 32
+#: blocks of a small batch (fewer than PAD_TO instances per thread) hold a multiple of this
+SMALL_LANES = 8
 MAX_LANES = 32
 MAX_LANES_SHORT = 64
 
@@ -96,13 +98,19 @@ def as_spec(model: ModelSpec | str, coupling: str | None = None) -> ModelSpec:
     return spec.with_coupling(coupling or spec.default_coupling)
 
 
-def lanes_for(n_run: int, n_rows: int, n_node: int, n_slot: int, threads: int) -> int:
-    """Instances per thread block: whole vectors (PAD_TO), enough blocks for every thread, and
-    at most MAX_LANES (64 when the delay ring is short: longer lane loops amortise the per-node
-    overhead)."""
+def lanes_for(n_inst: int, n_node: int, n_slot: int, threads: int) -> int:
+    """Instances per thread block (the batch is padded to whole blocks). Enough instances: whole
+    vectors of PAD_TO, enough blocks for every thread, at most MAX_LANES (64 when the delay ring
+    is short: longer lane loops amortise the per-node overhead). Fewer than PAD_TO per thread:
+    one block per thread of SMALL_LANES multiples (16 instances on 2 threads: 2 blocks of 8, not
+    one padded block of 32 on one thread); fewer than 8 instances: blocks of one instance, whose
+    kernel vectorises across nodes (on one thread: one block of all of them)."""
+    if n_inst < 8:
+        return 1 if threads > 1 else n_inst
+    if n_inst < PAD_TO * threads:
+        return SMALL_LANES * -(-n_inst // (SMALL_LANES * threads))
     cap = MAX_LANES_SHORT if n_slot <= CHUNK + 1 else MAX_LANES
-    lanes = int(min(cap, max(PAD_TO, PAD_TO * -(-n_run // (PAD_TO * threads)))))
-    return min(lanes, n_run)
+    return int(min(cap, PAD_TO * -(-n_inst // (PAD_TO * threads))))
 
 
 def threads() -> int:
@@ -112,9 +120,12 @@ def threads() -> int:
     return int(numba.config.NUMBA_NUM_THREADS)
 
 
-def run_cpu(spec: ModelSpec, args: tuple, lanes: int, chunk: int = CHUNK) -> None:
+def run_cpu(spec: ModelSpec, args: tuple, lanes: int, draw: tuple, chunk: int = CHUNK) -> None:
     """Run the generated CPU kernel of ``spec`` on ``args`` (as :func:`simulate` builds them):
-    blocks of ``lanes`` instances, handed to :func:`threads` threads as they free up."""
+    blocks of ``lanes`` instances, split evenly over :func:`threads` threads (one kernel call
+    each, which allocates its block's delay ring once). ``draw``: (cvars, low, high, lo, hi) of
+    the random initial history each block draws itself when ``args``' history has no
+    instances (an empty last axis)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .batched_cpu import split_rows
@@ -124,19 +135,20 @@ def run_cpu(spec: ModelSpec, args: tuple, lanes: int, chunk: int = CHUNK) -> Non
     sigma = rest[6]            # (active, coupling_a, coupling_b, params, speed, dt, sigma, ...)
     kernel = cpu_kernel(spec)
     block = kernel.block_stochastic if np.any(sigma != 0.0) else kernel.block_deterministic
+    if lanes == 1:   # one instance per block: the variant whose step loop is vectorised across nodes
+        block = kernel.block_stochastic_single if block is kernel.block_stochastic else kernel.block_deterministic_single
     order, mid = split_rows(row_ptr, delays, chunk)
-    starts = range(0, state.shape[2], lanes)
+    n_threads = max(1, min(threads(), -(-state.shape[2] // lanes)))
 
-    def one(b0: int) -> None:
-        block(b0, state, history, step0, n_steps, row_ptr, cols, weights, delays, order, mid, *rest, lanes, chunk)
+    def one(t: int) -> None:
+        block(t * lanes, n_threads * lanes, state, history, *draw, step0, n_steps, row_ptr, cols, weights, delays,
+              order, mid, *rest, lanes, chunk)
 
-    n_threads = min(threads(), len(starts))
-    if n_threads <= 1:
-        for b0 in starts:
-            one(b0)
+    if n_threads == 1:
+        one(0)
         return
     with ThreadPoolExecutor(n_threads) as pool:
-        for future in [pool.submit(one, b0) for b0 in starts]:
+        for future in [pool.submit(one, t) for t in range(n_threads)]:
             future.result()
 
 
@@ -202,19 +214,19 @@ def simulate(model: ModelSpec | str, connectome: Connectome, n_steps: int, seeds
 
         device_history = random_history_gpu(spec, horizon + 1, n, keys, low, high, real)
         buf = state = np.empty((0, 0, n_inst), dtype=real)
-    else:
-        from .batched_cpu import random_history
-
-        buf = np.zeros((horizon + 1, len(cvars), n, n_inst), dtype=real)
+    else:   # each CPU block draws its own (batched_cpu.draw_block): no history of the whole batch
+        buf = np.empty((horizon + 1, len(cvars), n, 0), dtype=real)
         state = np.empty((spec.nsv, n, n_inst), dtype=real)
-        random_history(buf, state, keys, cvars, low, high, np.array(spec.lower), np.array(spec.upper))
-    # CPU: pad the batch to whole vectors of lanes (copies of the last instance, dropped after)
-    pad = 0 if on_gpu or n_inst < 8 else -n_inst % PAD_TO
+    # CPU: pad the batch to whole blocks of lanes (copies of the last instance, dropped after)
+    block = lanes or lanes_for(n_inst, n, horizon + 1, threads())
+    pad = 0 if on_gpu or n_inst < 8 else -n_inst % min(block, PAD_TO)
     if pad:
-        state, buf, ca, cb, p, sig, keys = (np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)], mode="edge")
-                                            for a in (state, buf, ca, cb, p, sig, keys))
+        state, ca, cb, p, sig, keys = (np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, pad)], mode="edge")
+                                       for a in (state, ca, cb, p, sig, keys))
+        if buf.shape[3]:
+            buf = np.pad(buf, [(0, 0)] * 3 + [(0, pad)], mode="edge")
     n_samples = n_steps // istep - skip_samples
-    out = np.zeros((n_samples, len(voi), n, n_inst + pad), dtype=real)
+    out = np.empty((n_samples, len(voi), n, n_inst + pad), dtype=real)   # every sample is written
     active = spec.active({k: p[i] for i, k in enumerate(spec.param_names)})
     args = (state, buf, horizon - 1, int(n_steps), row_ptr, cols, weights, delays, active,
             np.ascontiguousarray(ca), np.ascontiguousarray(cb), np.ascontiguousarray(p), float(speed), float(dt),
@@ -225,7 +237,6 @@ def simulate(model: ModelSpec | str, connectome: Connectome, n_steps: int, seeds
 
         state, out = heun_batch_gpu(spec, *args, device_history=device_history)
     else:
-        n_run = n_inst + pad
-        block = lanes or lanes_for(n_run, len(cvars), n, horizon + 1, threads())
-        run_cpu(spec, args, min(block, n_run))
+        run_cpu(spec, args, min(block, n_inst + pad), (cvars, *(np.ascontiguousarray(a, dtype=float) for a in (
+            low, high, spec.lower, spec.upper))))
     return BatchResult(samples=out[..., :n_inst], state=state[..., :n_inst])

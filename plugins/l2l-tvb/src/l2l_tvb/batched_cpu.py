@@ -104,6 +104,42 @@ def random_history(history, state, keys, cvars, low, high, lo, hi):
                     history[n_slot - 2, cv, i, :] = row
 
 
+@njit(cache=True, error_model="numpy")
+def draw_block(hb, sb, keys, b0, ring_cv, cvars, low, high, lo, hi):
+    """The random initial history of instances ``b0 .. b0 + nl`` straight into a kernel block's
+    ring ``hb`` (ring rows, N, slots, nl) and state ``sb`` (nsv, N, nl): the numbers
+    :func:`random_history` draws for them (its k-th draw of instance b is ``uniform(key_b, k)``,
+    k counted in the order slot, history row, node, then state variable, node), rounded to
+    ``sb``'s precision as its storage would, written in the ring's memory order; ring row h is
+    drawn as history row ``ring_cv[h]`` (coupled variable ``cvars[ring_cv[h]]``); the last slot
+    is zero."""
+    nh, n_node, n_slot, nl = hb.shape
+    ncv = cvars.shape[0]
+    nsv = sb.shape[0]
+    kk = np.empty(nl, dtype=np.uint64)
+    for l in range(nl):
+        kk[l] = mix64(keys[b0 + l] ^ np.uint64(0x5DEECE66D))
+    rnd = np.empty(nl, dtype=sb.dtype)
+    for h in range(nh):
+        cv = ring_cv[h]
+        sv = cvars[cv]
+        for i in range(n_node):
+            for t in range(n_slot - 1):
+                _uniform_row(rnd, kk, np.uint64(1 + (t * ncv + cv) * n_node + i), low[sv], high[sv], lo[sv], hi[sv])
+                for l in range(nl):
+                    hb[h, i, t, l] = rnd[l]
+            for l in range(nl):
+                hb[h, i, n_slot - 1, l] = 0.0
+    base = (n_slot - 1) * ncv * n_node
+    for sv in range(nsv):
+        for i in range(n_node):
+            _uniform_row(sb[sv, i], kk, np.uint64(base + 1 + sv * n_node + i), low[sv], high[sv], lo[sv], hi[sv])
+            for h in range(nh):
+                if cvars[ring_cv[h]] == sv:
+                    for l in range(nl):
+                        hb[h, i, n_slot - 2, l] = sb[sv, i, l]
+
+
 @njit(cache=True, inline="always")
 def _uniform_row(row, kk, ctr, low, high, lo, hi):
     """``row[b] = clip(low + (high - low) * uniform(kk[b], ctr), lo, hi)`` for every instance."""

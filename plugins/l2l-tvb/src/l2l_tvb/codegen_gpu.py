@@ -13,7 +13,7 @@ products and sums round as on the CPU.
 from __future__ import annotations
 
 from . import expr
-from .codegen import Layout, Lines, layout, loads, local
+from .codegen import Layout, Lines, layout, loads, local, separated_sum
 from .rateml import SUM, ModelSpec
 
 #: NVRTC options: no fused multiply-add, so that results follow the CPU kernel's rounding
@@ -148,7 +148,7 @@ def kernel_source(spec: ModelSpec, real: str = "double") -> str:
         src(f"dx[{s}] = {_code(node)};")
     src.close()("")
     # couplings
-    for h in lay.general_rows:
+    for h in _general(lay):
         cp = spec.couplings[lay.hist_rows[h]]
         src.open(f"__device__ double pre_{h}(double hj, const double *x, const double *q)")
         _loads(src, expr.names(cp.pre), lay, pre=(cp.pre_name, "hj"))
@@ -201,12 +201,30 @@ def _heun(src: _C, lay: Layout, nh: int) -> None:
         src(f"c[{k}] = 0.0;")
     for h, k in enumerate(lay.hist_rows):
         cp = spec.couplings[k]
+        parts = lay.terms_of(k)
         src.open(f"if (active[{h}])")
+        if parts is not None:   # separable (codegen.separate): the CPU kernel's sums of f_t(x_j)
+            rows = [r for r, _ in parts if r is not None]
+            weight_sum = any(r is None for r, _ in parts)
+            src(*(f"double s{r} = 0.0;" for r in rows), *(["double ws = 0.0;"] if weight_sum else []))
         src.open("for (long m = row_ptr[i]; m < row_ptr[i + 1]; ++m)")
         src("long slot = now - delays[m];", "if (slot < 0) slot += n_slot;",
             f"const double hj = history[((slot * NH + {h}) * N + cols[m]) * B + b];")
-        src(f"c[{k}] += weights[m] * hj;" if cp.linear else f"c[{k}] += weights[m] * pre_{h}(hj, x, q);")
-        src.close().close()
+        if parts is None:
+            src(f"c[{k}] += weights[m] * pre_{h}(hj, x, q);")
+        else:
+            if any(lay.ring[r][1] is not None for r in rows):
+                src(f"const double {local(cp.pre_name)} = hj;")
+            if weight_sum:
+                src("ws += weights[m];")
+            for r in rows:
+                f = lay.ring[r][1]
+                src(f"s{r} += weights[m] * {'hj' if f is None else _code(f)};")
+        src.close()
+        if parts is not None:
+            _loads(src, set().union(*(expr.names(g) for _, g in parts)), lay)
+            src(f"c[{k}] = {separated_sum(parts, lambda r: f's{r}', 'ws', _code)};")
+        src.close()
     src("combine(c, x, q);")
     src.open("if (stochastic)")
     src.open("for (int pr = 0; pr < n_pairs; ++pr)")
@@ -231,6 +249,11 @@ def _heun(src: _C, lay: Layout, nh: int) -> None:
         "*o = (real)((s + 1) % istep == 0 ? acc / istep : acc);")
     src.close().close()
     src.close().close().close()("")
+
+
+def _general(lay: Layout) -> list[int]:
+    """History rows whose coupling is summed per connection with its ``pre`` (not separable)."""
+    return [h for h, k in enumerate(lay.hist_rows) if lay.terms_of(k) is None]
 
 
 def _bounds(src: _C, spec: ModelSpec) -> None:
