@@ -157,7 +157,6 @@ def test_exposure_expressions_are_observables(conn68):
         simulate(WILSON_COWAN, conn68, 10, [1], voi=("nope",))
 
 
-# -- the kernel cache --------------------------------------------------------------------------
 # -- separable couplings ------------------------------------------------------------------------
 @pytest.mark.parametrize("text,rows", [
     ("x_j", 1), ("x_j - x", 1), ("sin(x_j - x)", 2), ("cos(x_j + 2 * x)", 2), ("a * (x_j - x) / 3", 1),
@@ -210,6 +209,7 @@ def test_per_connection_path_matches_the_separable_one(conn68, monkeypatch):
     assert np.abs(fast - slow).max() <= 1e-12 * np.abs(fast).max()
 
 
+# -- the kernel cache --------------------------------------------------------------------------
 def test_kernel_cache_location_and_content_names(tmp_path, monkeypatch):
     monkeypatch.setenv("L2L_TVB_CACHE", str(tmp_path / "kernels"))
     assert cache_dir() == tmp_path / "kernels"
