@@ -16,7 +16,7 @@ import numpy as np
 
 from l2l import ConfigError
 
-from .batched_cpu import CHUNK
+from .batched_cpu import CHUNK, LANE_CAP
 from .connectome import Connectome
 from .rateml import ModelSpec, load_model
 from .rng import instance_key
@@ -131,6 +131,7 @@ def run_cpu(spec: ModelSpec, args: tuple, lanes: int, draw: tuple, chunk: int = 
     from .batched_cpu import split_rows
     from .codegen_cpu import cpu_kernel
 
+    lanes = min(lanes, LANE_CAP)   # the kernel's stack buffer holds at most LANE_CAP lanes
     state, history, step0, n_steps, row_ptr, cols, weights, delays, *rest = args
     sigma = rest[6]            # (active, coupling_a, coupling_b, params, speed, dt, sigma, ...)
     kernel = cpu_kernel(spec)

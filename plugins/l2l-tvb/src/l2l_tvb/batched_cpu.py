@@ -16,6 +16,9 @@ from .rng import mix64, uniform
 PREFETCH = 8
 #: steps of Linear coupling summed at once over the far connections
 CHUNK = 32
+#: most instances one block of the CPU kernel holds (its fused loop writes to a stack buffer of
+#: this many lanes)
+LANE_CAP = 64
 
 
 @intrinsic
@@ -31,6 +34,21 @@ def prefetch(typingctx, flat, index):
         builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
         return context.get_dummy_value()
     return types.void(flat, index), codegen
+
+
+@intrinsic(prefer_literal=True)
+def stack_buffer(typingctx, n):
+    """A float64 buffer of ``n`` (a literal int) elements on the calling function's stack. The
+    fused loop of a generated kernel writes its new states there: LLVM knows that a stack buffer
+    no other pointer reaches cannot alias the arrays the loop reads, so it vectorises the loop
+    without runtime overlap checks (a heap array needs one check per pair of written and read
+    rows, and past LLVM's limit of such checks the loop stays scalar: 4 or more state variables)."""
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once(builder, ir.DoubleType(), size=n.literal_value)
+    return types.CPointer(types.float64)(n), codegen
 
 
 @njit(cache=True, inline="always")

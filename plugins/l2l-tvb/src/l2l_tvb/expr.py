@@ -60,15 +60,16 @@ class Call:
 
 Node = Union[Num, Name, Unary, Bin, Call]
 
-#: function name -> (number of arguments, numba spelling, C spelling)
+#: function name -> (number of arguments, numba spelling, C spelling); exp, sin, cos and erfc go to
+#: l2l_tvb.vmath (libm calls would keep the kernels' lane loops from vectorising)
 FUNCTIONS: dict[str, tuple[int, str, str]] = {
-    "exp": (1, "math.exp", "exp"), "log": (1, "math.log", "log"), "log10": (1, "math.log10", "log10"),
-    "sqrt": (1, "math.sqrt", "sqrt"), "sin": (1, "math.sin", "sin"), "cos": (1, "math.cos", "cos"),
+    "exp": (1, "vmath.exp", "exp"), "log": (1, "math.log", "log"), "log10": (1, "math.log10", "log10"),
+    "sqrt": (1, "math.sqrt", "sqrt"), "sin": (1, "vmath.sin", "sin"), "cos": (1, "vmath.cos", "cos"),
     "tan": (1, "math.tan", "tan"), "asin": (1, "math.asin", "asin"), "acos": (1, "math.acos", "acos"),
     "atan": (1, "math.atan", "atan"), "sinh": (1, "math.sinh", "sinh"), "cosh": (1, "math.cosh", "cosh"),
     "tanh": (1, "math.tanh", "tanh"), "abs": (1, "abs", "fabs"), "fabs": (1, "abs", "fabs"),
     "ceil": (1, "math.ceil", "ceil"), "floor": (1, "math.floor", "floor"),
-    "erf": (1, "math.erf", "erf"), "erfc": (1, "math.erfc", "erfc"),
+    "erf": (1, "math.erf", "erf"), "erfc": (1, "vmath.erfc", "erfc"),
     "pow": (2, "math.pow", "pow"), "atan2": (2, "math.atan2", "atan2"),
     "min": (2, "min", "fmin"), "max": (2, "max", "fmax"),
 }
