@@ -11,7 +11,8 @@ stochastic Heun (nsig 1e-3 on every state variable), conduction speed 3 mm/ms, f
   B. Montbrió–Pazó–Roxin against vbjax at 256 instances (76 regions), with conduction delays and
      without: vbjax in each layout it documents or allows (see vbjax_runs), its fastest one in
      the table.
-  C. Every RateML model at 76 regions and 256 instances (--quick: half the steps).
+  C. Every RateML model at 76 regions and 256 instances (--quick: half the steps), each with a
+     profile by subtraction as in D.
   D. Where the time goes (Generic2dOscillator, 256 instances, each size): the share of the
      coupling gather, the noise and the rest, by subtracting runs without them.
 Roofline (per instance and step): FLOPs counted from the generated kernel's expressions
@@ -306,10 +307,15 @@ def part_c(machine: Machine, lines: list[str]) -> None:
     lines += ["## C. Every RateML model, 76 regions, 256 instances", "",
               "Generated kernels of the TVB models l2l-tvb ships as RateML XML and of tvb-contrib's RateML models "
               "(own couplings; settings as in the cross-validation where the defaults diverge; rateml:epileptor "
-              "starts with y1 in [-3, -0.5]: from y1 near 0 its XML, like RateML's own model, blows up). The last "
-              "column counts instances whose run went non-finite (the kernel's speed is measured all the same).", "",
+              "starts with y1 in [-3, -0.5]: from y1 near 0 its XML, like RateML's own model, blows up). The "
+              "kernels evaluate exp, sin, cos and erfc with l2l_tvb.vmath (vectorised; counted as 20 FLOPs a "
+              "call, as every library function). Where the time goes: a profile by subtraction as in part D "
+              "(coupling gather / noise / equations, update and writes); *equations alone* is the rate of the "
+              "run without coupling and noise, the ceiling the model's own equations leave. The last column "
+              "counts instances whose run went non-finite (the kernel's speed is measured all the same).", "",
               "| model | state variables | FLOPs / instance-step | instance·s/s | roofline (bound) | % of roofline "
-              "| diverged |", "|---|---:|---:|---:|---:|---:|---:|"]
+              "| time: coupling / noise / equations | equations alone inst·s/s (% of roofline) | diverged |",
+              "|---|---:|---:|---:|---:|---:|---|---:|---:|"]
     for model in [*builtin_models(), *(f"rateml:{m}" for m in rateml_models() if m != "zerlaut")]:
         spec = as_spec(model)
         cfg = RATEML_SETTINGS.get(model, {})
@@ -319,10 +325,32 @@ def part_c(machine: Machine, lines: list[str]) -> None:
         roof, bound = roofline(machine, flops, bytes_)
         diverged: list[int] = []
         rate = batched_rate(spec, conn, n_inst, STEPS // 2, 0.002, diverged=diverged, **cfg)
+        sh = shares(spec, conn, n_inst, STEPS // 2, 0.002, rate, **cfg)
         lines.append(f"| {model} | {spec.nsv} | {flops:.0f} | {rate:.1f} | {roof:.0f} ({bound}) "
-                     f"| {100 * rate / roof:.0f} % | {diverged[0]} of {n_inst} |")
+                     f"| {100 * rate / roof:.0f} % | {100 * sh['coupling']:.0f} / {100 * sh['noise']:.0f} / "
+                     f"{100 * sh['rest']:.0f} % | {sh['bare']:.1f} ({100 * sh['bare'] / roof:.0f} %) "
+                     f"| {diverged[0]} of {n_inst} |")
         print(lines[-1], flush=True)
     lines.append("")
+
+
+def shares(spec, conn, n: int, steps: int, a: float, full: float, **kw) -> dict[str, float]:
+    """A profile by subtraction (the same kernel and inputs): beside the full stochastic run's
+    rate ``full``, the run without the coupling gather (every coupling row switched off, as the
+    kernel does for a coupling no instance uses) and the one without coupling and noise (the
+    deterministic kernel): the shares of the full run's time, and the bare rate."""
+    from l2l_tvb.rateml import ModelSpec
+
+    original = ModelSpec.active
+    ModelSpec.active = lambda self, values: np.zeros(len(self.gates()), dtype=np.bool_)
+    try:
+        uncoupled = batched_rate(spec, conn, n, steps, a, diverged=[], **kw)
+        bare = batched_rate(spec, conn, n, steps, a, diverged=[], nsig=0.0, **kw)
+    finally:
+        ModelSpec.active = original
+    t_full, t_unc, t_bare = 1 / full, 1 / uncoupled, 1 / bare
+    return {"coupling": (t_full - t_unc) / t_full, "noise": (t_unc - t_bare) / t_full, "rest": t_bare / t_full,
+            "bare": bare}
 
 
 def part_d(lines: list[str]) -> dict:
@@ -330,8 +358,6 @@ def part_d(lines: list[str]) -> dict:
     stochastic run; without the coupling gather (every coupling row switched off, as the
     kernel does for a coupling no instance uses); and without the noise (the deterministic
     kernel). Generic2dOscillator, 256 instances, float64."""
-    from l2l_tvb.rateml import ModelSpec
-
     spec = as_spec("Generic2dOscillator")
     lines += ["## D. Where the time goes: Generic2dOscillator, 256 instances, float64", "",
               "Profile by subtraction (same kernel, inputs and step count; best of "
@@ -341,26 +367,12 @@ def part_d(lines: list[str]) -> dict:
               "state/history/output writes, the loop overhead) is the run without coupling and noise.", "",
               "| regions | connections | full inst·s/s | coupling gather | noise | equations, update, writes |",
               "|---:|---:|---:|---:|---:|---:|"]
-    original = ModelSpec.active
     res = {}
     for n_reg in REGIONS:
         conn = load_connectome(n_reg)
         nnz = len(csr(conn, SPEED, DT)[1])
         full = batched_rate(spec, conn, 256, STEPS, G2D_A)
-        ModelSpec.active = lambda self, values: np.zeros(len(self.gates()), dtype=np.bool_)
-        try:
-            uncoupled = batched_rate(spec, conn, 256, STEPS, G2D_A)
-            simulate(spec, conn, 20, list(range(256)), coupling_a=G2D_A, speed=SPEED, dt=DT, nsig=0.0, istep=ISTEP)
-            bare = 0.0
-            for _ in range(REPEATS):
-                t = time.perf_counter()
-                simulate(spec, conn, STEPS, list(range(256)), coupling_a=G2D_A, speed=SPEED, dt=DT, nsig=0.0,
-                         istep=ISTEP)
-                bare = max(bare, 256 * STEPS * DT / 1000.0 / (time.perf_counter() - t))
-        finally:
-            ModelSpec.active = original
-        t_full, t_unc, t_bare = 1 / full, 1 / uncoupled, 1 / bare
-        share = {"coupling": (t_full - t_unc) / t_full, "noise": (t_unc - t_bare) / t_full, "rest": t_bare / t_full}
+        share = shares(spec, conn, 256, STEPS, G2D_A, full)
         res[n_reg] = share
         lines.append(f"| {n_reg} | {nnz} | {full:.2f} | {100 * share['coupling']:.0f} % | {100 * share['noise']:.0f} % "
                      f"| {100 * share['rest']:.0f} % |")
