@@ -73,9 +73,10 @@ class CMAES(VectorOptimizer):
       going next. As in pycma, the first run (default population) counts as a small one, so
       a large run follows it, and a small run stops after half the evaluations of all large
       runs so far. BIPOP is the default: on COCO's bbob suite (``bench/results/optimizers.md``,
-      paired over instances 1-6) it reached RATIO_1000 times the targets of pycma's IPOP at
-      1000·d and RATIO_100 at 100·d (d = 5 / 10 / 20); IPOP here was level with it (+0.0002 ±
-      0.003 of the targets over d = 5, 10, 20 at 1000·d, both with the damping below);
+      paired over instances 1-6) it reached 1.06 ± 0.03 / 1.02 ± 0.03 / 1.04 ± 0.02 times the
+      targets of pycma's IPOP at 1000·d and 1.12 ± 0.02 / 1.16 ± 0.03 / 1.23 ± 0.01 at 100·d
+      (d = 5 / 10 / 20); IPOP here was level with it (+0.000 ± 0.003 of the targets over
+      d = 5, 10, 20 at 1000·d, both with the damping below);
     - ``restarts = "none"``: one run, then the search keeps sampling with its final settings.
 
     The step-size damping (``damping``) is pycma 4.5's by default (``"pycma"``):
