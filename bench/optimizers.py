@@ -158,6 +158,41 @@ TRIED = (
     "`auto` (session 4): its small-budget step (sigma 0.15 up to 100·d, +0.008 ± 0.004 while "
     "cmaes mirrored) is level with the default since the bound penalty (+0.001 ± 0.006 at "
     "100·d over d = 5, 10, 20, instances 1-6; it slows the slope f5): removed.",
+    "Found (session 5) — why pycma IPOP solves the step ellipsoid f7 at d = 20 (0.95 of its "
+    "targets vs 0.38): not its restart points or populations but its step-size damping. "
+    "pycma 4.5 damps CSA by 1 + 2 max(0, k_d sqrt((mu_eff - 1) / (d + 1)) - 1) + c_sigma "
+    "with k_d = max(1, 3 (1 - 2^(-d/9))) (1 at d = 5, 1.6 at d = 10, 2.4 at d = 20); the "
+    "tutorial's k_d = 1 gave 1.40 instead of 3.03 for lambda = 48 at d = 20, whose step was "
+    "then 0.15 instead of 0.99 after 80 generations and ended on a plateau (flat fitness).",
+    "Kept (session 5) — pycma 4.5's damping (``damping = \"pycma\"``, the default; "
+    "``\"tutorial\"`` is the former rule): at 1000·d +0.021 ± 0.007 (d = 20, f7 0.38 -> 0.79), "
+    "+0.007 ± 0.006 (d = 10), +0.000 (d = 5, identical runs), instances 1-6: +0.009 ± 0.003 "
+    "over the three, 3.1 SE, no function group worse; 100·d identical (the default population "
+    "is below the threshold).",
+    "Found (session 5) — the cmaes library's f21 (Gallagher 101) at d = 20 (1.00 on instance "
+    "1) is that instance: over instances 1-6 it reaches 1.00 / 0.14 / 0.14 / 0.22 / 0.18 / "
+    "0.20 (mean 0.31; pycma IPOP 0.19, l2l cmaes 0.17 before, 0.32 with the damping above, "
+    "which solves instance 1 too). The library has no flat-fitness or stagnation stop "
+    "(tolfun over 10 + 30 d / lambda generations, tolx, conditioncov, noeffect): no recipe "
+    "to copy for f21.",
+    "Dropped (session 5) — pycma 4.5's c_sigma ((mu_eff + 2) / (d + mu_eff + 3) instead of "
+    "the tutorial's + 5) with its damping, against the damping alone: 1000·d -0.017 ± 0.017 / "
+    "-0.016 ± 0.011 / -0.023 ± 0.011 (d = 5 / 10 / 20), -0.019 ± 0.008 over the three; "
+    "100·d -0.006 ± 0.004.",
+    "Not changed (session 5) — IPOP instead of BIPOP, both with the damping: 1000·d +0.005 ± "
+    "0.005 / -0.007 ± 0.006 / +0.002 ± 0.005 (d = 5 / 10 / 20; f7 at d = 20 +0.21, f21 and "
+    "f23 -0.09 / -0.07), +0.000 ± 0.003 over the three, instances 1-6.",
+    "Dropped (session 5) — a stronger damping, k_d = 3 at every d: 1000·d -0.002 ± 0.011 / "
+    "-0.019 ± 0.020 / -0.040 ± 0.013 (d = 5 / 10 / 20), 100·d -0.021 ± 0.005 over the three "
+    "(at d = 20 it slows the default population too).",
+    "Dropped (session 5) — a broader initial step, sigma 0.3 of each range instead of 0.2 "
+    "(the 'broad spread' the cmaes library's f21 seemed to call for): 1000·d +0.002 ± 0.021 "
+    "/ -0.011 ± 0.009 / -0.009 ± 0.008 (d = 5 / 10 / 20; f21 -0.24 / -0.15 at d = 10 / 20), "
+    "100·d -0.008 ± 0.005 over the three.",
+    "Dropped (session 5) — the population factor of the large runs (``incpopsize``) 3 or "
+    "1.5 instead of 2, with the damping: 1000·d -0.014 ± 0.009 / -0.012 ± 0.007 / -0.015 ± "
+    "0.007 (3) and -0.024 ± 0.012 / -0.019 ± 0.007 / -0.027 ± 0.007 (1.5) at d = 5 / 10 / 20; "
+    "-0.014 ± 0.005 and -0.023 ± 0.005 over the three (f7 and f16-f18 lose); 100·d identical.",
 )
 
 
