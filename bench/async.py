@@ -477,8 +477,9 @@ def render(rows: list[dict], scores: dict, costs: dict, machine_lines: list[str]
             "reference": f"generational (population = workers): {gen_range[0]:.2f}-{gen_range[1]:.2f};"
                          " goal ≥ 0.95"}]
     def machine_for(part: str) -> str:
-        """The machine line of the run that measured ``part`` (assembled from logs)."""
-        return next((m for m in machine_lines if part in m.partition("(for: ")[2]),
+        """The machine line of the last run that measured ``part`` (assembled from logs:
+        a later run's figures replace an earlier one's)."""
+        return next((m for m in reversed(machine_lines) if part in m.partition("(for: ")[2]),
                     machine_lines[0])
 
     key = next((r for r in rows if r["workers"] == 32 and r["sigma"] == 1.0), None)
