@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -126,3 +129,24 @@ def test_meta_learning_runs_an_inner_optimization():
 def test_generations_must_be_positive():
     with pytest.raises(ConfigError):
         Experiment(sphere(), build("optimizer", "random"), generations=0)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_just_after_the_run_is_stored_leaves_it_interrupted(tmp_store, signum):
+    """The window between the run's row and the loop: a Ctrl-C (or a scheduler's SIGTERM) that
+    lands there still leaves the run ``interrupted`` with its reason, never ``running``."""
+
+    class SignalledStore(Store):
+        def create_run(self, *args, **kwargs):
+            run_id = super().create_run(*args, **kwargs)
+            os.kill(os.getpid(), signum)  # Python runs the handler at the next bytecode
+            return run_id
+
+    store = SignalledStore(tmp_store)
+    exp = Experiment(sphere(), build("optimizer", "ga", population=4), store=store, generations=3)
+    with pytest.raises(KeyboardInterrupt):
+        exp.run()
+    record = store.run(exp.run_id)
+    assert record.status == "interrupted" and record.evaluations == 0
+    assert record.error == ("KeyboardInterrupt: " if signum == signal.SIGINT else "Terminated: SIGTERM")
+    assert Experiment.resume(store, exp.run_id).run().status == "finished"

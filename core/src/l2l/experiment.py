@@ -250,6 +250,9 @@ class Experiment:
             raise
         recorded = with_qualified_names(self.config, self.plugins, {
             "optimizee": self.optimizee, "optimizer": self.optimizer, "executor": self.executor})
+        # from here until the loop's try, a signal waits: once the run is in the store, only
+        # the loop's handler can leave it ``interrupted``
+        signals.deferring = True
         try:
             if self.run_id is None:
                 self.run_id = self.store.create_run(self.name, self.seed, recorded,
@@ -278,6 +281,7 @@ class Experiment:
         status, error = "failed", None
         started = time.monotonic()
         try:
+            signals.deliver()
             self.plugins.hook.l2l_run_start(run=info)
             status = "finished"
             if self.mode == "async":
@@ -425,13 +429,16 @@ class Terminated(KeyboardInterrupt):
 class _Signals:
     """Signal handling while a run is in progress (main thread only, and only for signals
     whose handler is still Python's default): SIGINT raises KeyboardInterrupt, SIGTERM and
-    SIGHUP raise :class:`Terminated`. Once ``closing`` is set (workers being stopped, status
-    being written) one further signal is held back, so that the closing completes; a second
-    one interrupts it."""
+    SIGHUP raise :class:`Terminated`. While ``deferring`` is set (the run being created or
+    reopened) a signal is kept until :meth:`deliver`. Once ``closing`` is set (workers being
+    stopped, status being written) one further signal is held back, so that the closing
+    completes; a second one interrupts it."""
 
     def __init__(self) -> None:
         self.closing = False
+        self.deferring = False
         self._held = False
+        self._pending: int | None = None
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> _Signals:
@@ -447,10 +454,20 @@ class _Signals:
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
+        if self.deferring:
+            self._pending = self._pending or signum
+            return
         if self.closing and not self._held:
             self._held = True
             return
         raise KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+    def deliver(self) -> None:
+        """Stop deferring; raise for the signal that arrived meanwhile, if one did."""
+        self.deferring = False
+        if self._pending is not None:
+            signum, self._pending = self._pending, None
+            self._handle(signum, None)
 
     def __exit__(self, *exc: object) -> None:
         for sig, previous in self._previous.items():
