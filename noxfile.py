@@ -96,7 +96,7 @@ def faults(session: nox.Session) -> None:
     """The fault-injection suite (tests/faults): probe matrix, signal matrix, bad input, store
     safety, network bindings; two tests at a time (most of its time is spent waiting)."""
     session.install(*FAULTS_INSTALL)
-    session.run(*PYTEST, "-n", "2", "tests/faults", *session.posargs)
+    session.run(*PYTEST, "-n", "2", "--dist", "loadgroup", "tests/faults", *session.posargs)
 
 
 @nox.session(default=False)

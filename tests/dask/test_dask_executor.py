@@ -174,3 +174,23 @@ def test_bad_settings(kwargs, message):
 
 def test_registered_as_dask():
     assert isinstance(build("executor", "dask", workers=2), DaskExecutor)
+
+
+def test_a_heartbeat_that_finds_the_scheduler_gone_is_not_logged(caplog):
+    """The local cluster's workers drop distributed's heartbeat-failure error (a traceback on the
+    user's terminal when the run closes the cluster during a heartbeat); other errors stay."""
+    import inspect
+
+    import distributed.worker
+    from l2l_dask.preload import HEARTBEAT_FAILED, quiet_shutdown_race
+
+    assert HEARTBEAT_FAILED in inspect.getsource(distributed.worker.Worker.heartbeat)
+    quiet_shutdown_race()
+    logger = logging.getLogger("distributed.worker")
+    with caplog.at_level(logging.ERROR, logger="distributed.worker"):
+        try:
+            raise OSError("Stream is closed")
+        except OSError:
+            logger.exception(HEARTBEAT_FAILED)
+            logger.exception("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]
