@@ -9,11 +9,13 @@ import numpy as np
 from ..errors import ConfigError
 from ..evaluation import Evaluation
 from ..optimizer import Problem, VectorOptimizer
+from . import separable
 from .utils import choice, from_unit, positive_int, reflect_unit
 
 RESTARTS = ("bipop", "ipop", "none")
 BOUNDARIES = ("penalty", "mirror")
 DAMPINGS = ("pycma", "tutorial")
+PROBES = ("auto", "off")
 
 
 class Strategy:
@@ -110,14 +112,14 @@ class CMAES(VectorOptimizer):
         "sigma0", "flat_gens", "samples", "best_hist", "median_hist", "run", "large_runs", "spent",
         "run_evals", "run_budget", "regime", "async_tickets", "async_runs",
         "async_samples", "told_samples", "told_losses", "next_ticket", "bound_weights",
-        "iqr_hist")
+        "iqr_hist", "probe")
     asynchronous: ClassVar[bool] = True
 
     def __init__(self, population: int | None = None, sigma: float = 0.2, x0: str = "center",
                  restarts: str | int = "bipop", max_restarts: int | None = None,
                  incpopsize: float = 2, boundary: str = "penalty", bounding: str = "clip",
                  penalty: float | None = None, weights: Sequence[float] | None = None,
-                 damping: str = "pycma"):
+                 damping: str = "pycma", separable_probe: str = "off", probe_budget: float = 100):
         self.population = population
         self.sigma = sigma
         self.x0 = x0
@@ -129,6 +131,8 @@ class CMAES(VectorOptimizer):
         self.penalty = penalty
         self.weights = weights
         self.damping = damping
+        self.separable_probe = separable_probe
+        self.probe_budget = probe_budget
 
     # -- set-up ------------------------------------------------------------------------------
     def start(self, problem: Problem) -> None:
@@ -140,6 +144,9 @@ class CMAES(VectorOptimizer):
         choice("x0", self.x0, ("random", "center"))
         choice("boundary", self.boundary, BOUNDARIES)
         choice("damping", self.damping, DAMPINGS)
+        choice("separable_probe", self.separable_probe, PROBES)
+        if not float(self.probe_budget) >= 0:
+            raise ConfigError(f"probe_budget must be >= 0, got {self.probe_budget}")
         if not isinstance(self.restarts, (int, np.integer)):
             choice("restarts", self.restarts, RESTARTS)
         elif self.restarts < 0:
@@ -155,6 +162,9 @@ class CMAES(VectorOptimizer):
         self.regime = 1                    # 0: large, 1: small (the first run counts as small)
         start = np.full(d, 0.5) if self.x0 == "center" else self.rng.uniform(size=d)
         self._new_run(start, self._default_lambda(), float(self.sigma), budget=-1)
+        budget = int(float(self.probe_budget) * d)
+        self.probe = (separable.start(start, budget) if self.separable_probe == "auto"
+                      and self.space.dim > 0 and budget > 0 else {"active": False})
         self.next_ticket = 0
         self.async_tickets, self.async_runs = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         self.async_samples = np.zeros((0, d))
@@ -184,6 +194,9 @@ class CMAES(VectorOptimizer):
 
     # -- ask / tell --------------------------------------------------------------------------
     def ask_vectors(self) -> np.ndarray:
+        if self.probe["active"]:
+            self.samples = separable.ask(self.probe, int(self.lam), self.rng)
+            return self._feasible(self.samples)
         z = self.rng.standard_normal((int(self.lam), len(self.mean)))
         self.samples = self.mean + float(self.sigma_now) * (z * self.scales) @ self.basis.T
         return self._feasible(self.samples)
@@ -198,6 +211,12 @@ class CMAES(VectorOptimizer):
                     evaluations: Sequence[Evaluation]) -> None:
         if self.space.dim == 0:
             return
+        if self.probe["active"]:
+            separable.tell(self.probe, self.samples, losses)
+            if not self.probe["active"]:   # hand over to CMA-ES at the best point found
+                self._new_run(np.asarray(self.probe["best_x"], dtype=float),
+                              self._default_lambda(), float(self.sigma), budget=-1)
+            return
         st = Strategy(len(self.mean), int(self.lam), str(self.damping))
         losses = self._update(st, losses)
         self.run_evals = int(self.run_evals) + len(losses)
@@ -206,6 +225,7 @@ class CMAES(VectorOptimizer):
             self._restart()
 
     def ask_vector(self) -> tuple[int, np.ndarray]:
+        self.probe["active"] = False   # async mode: no coordinate-wise start
         z = self.rng.standard_normal(len(self.mean))
         sample = self.mean + float(self.sigma_now) * (z * self.scales) @ self.basis.T
         ticket = int(self.next_ticket)

@@ -1,0 +1,205 @@
+"""A coordinate-wise search for the start of ``cmaes``: one-dimensional global searches by
+interval division along each coordinate, after the idea of STEP ("select the easiest point",
+Swarzberg, Seront & Bersini 1994; used per coordinate in front of BIPOP-aCMA-ES by Loshchilov,
+Schoenauer & Sebag 2013), that stops as soon as the coordinates are seen to interact.
+
+The whole state is one dict of arrays and numbers (``start``), so the search is checkpointed
+with the optimizer that holds it.
+
+Each coordinate ``i`` keeps the points ``t`` tried along it and their values ``v_i(t)``, known up
+to a constant of the coordinate: a point is the current point ``x`` with coordinate ``i`` set to
+``t``, and ``v_i(t) = v_i(x_i) + f(point) - f(x)``. If ``f`` is additively separable these
+profiles do not depend on the other coordinates, so every point ever tried stays valid while
+``x`` moves; ``x`` takes in each coordinate the best value of its profile. Every batch holds one
+check: the combined point ``x`` when two or more coordinates moved at once (its value is
+predicted by the profiles), or now and then the re-evaluation of a point tried earlier. A check
+that misses its prediction (relative error above 1e-9) means the coordinates interact: the
+search ends and hands its best point over. On a non-separable function that happens in the
+second or third batch.
+
+The next points are the midpoints of the "easiest" intervals between neighbouring points of a
+profile: the interval ``[a, b]`` of width ``w`` whose curvature needed to dip below the
+profile's best value is smallest, ``(sqrt(v_a - T) + sqrt(v_b - T))**2 / w**2`` with ``T`` just
+below that best. Next to a profile's best point, the vertex of the parabola through it and its
+two neighbours replaces the midpoint when it falls well inside the interval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: the points tried first along each coordinate (unit-cube coordinates)
+GRID = np.linspace(0.0, 1.0, 5)
+#: the narrowest interval that is still divided
+MIN_WIDTH = 1e-12
+#: the relative error a check may show before the coordinates count as interacting
+TOLERANCE = 1e-9
+#: a batch without a combined point holds a re-evaluation every this many batches
+RECHECK_EVERY = 4
+#: the search ends after this many evaluations per coordinate without an improvement
+STALL = 100
+
+Probe = dict[str, Any]
+
+
+def start(x0: np.ndarray, budget: int) -> Probe:
+    """A new search from ``x0`` (unit cube) with at most ``budget`` evaluations."""
+    d = len(x0)
+    queue = [(i, t) for i in range(d) for t in GRID if abs(t - x0[i]) > MIN_WIDTH]
+    return {
+        "active": True, "budget": int(budget), "evals": 0, "batches": 0, "last_check": 0,
+        "x": np.asarray(x0, dtype=float).copy(), "f": np.nan, "f_pred": np.nan,
+        "coords": np.arange(d), "ts": np.asarray(x0, dtype=float).copy(), "vs": np.zeros(d),
+        "queue": np.array(queue, dtype=float).reshape(-1, 2),
+        "pending": np.zeros((0, 3)), "pending_pred": np.nan, "turn": 0,
+        "best_x": np.asarray(x0, dtype=float).copy(), "best_f": np.inf, "improved_at": 0,
+        "scale": 0.0,
+    }
+
+
+def ask(p: Probe, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``n`` points (rows, unit cube): the check if one is due, then probes along the
+    coordinates. ``pending`` records them as rows (kind, coordinate, t): kind 1 is the check
+    (coordinate -1: the combined point itself), kind 0 a probe."""
+    rows = _check(p, rng)
+    queue = p["queue"]
+    take = min(len(queue), n - len(rows))
+    rows += [(0, int(i), float(t)) for i, t in queue[:take]]
+    p["queue"] = queue[take:]
+    if len(rows) < n:
+        rows += [(0, i, t) for i, t in _easiest(p, n - len(rows))]
+    p["pending"] = np.array(rows, dtype=float).reshape(-1, 3)
+    points = np.repeat(p["x"][None, :], len(rows), axis=0)
+    for k, (_, i, t) in enumerate(rows):
+        if i >= 0:
+            points[k, i] = t
+    return points
+
+
+def _check(p: Probe, rng: np.random.Generator) -> list[tuple[int, int, float]]:
+    """The check of this batch, with its prediction in ``pending_pred``: the combined point
+    while its value is only predicted; else, every few batches, a point tried earlier along a
+    coordinate whose profile was recorded at another ``x``; else none."""
+    if np.isnan(p["f"]):
+        p["pending_pred"] = p["f_pred"]
+        return [(1, -1, 0.0)]
+    if p["batches"] - p["last_check"] < RECHECK_EVERY:
+        return []
+    coords, ts, vs, x = p["coords"], p["ts"], p["vs"], p["x"]
+    old = np.flatnonzero(ts != x[coords])
+    if not len(old):
+        return []
+    k = int(old[rng.integers(len(old))])
+    i = int(coords[k])
+    p["pending_pred"] = p["f"] + vs[k] - _here(p, i)
+    return [(1, i, float(ts[k]))]
+
+
+def _here(p: Probe, i: int) -> float:
+    """The profile value of coordinate ``i`` at the current point."""
+    return float(p["vs"][(p["coords"] == i) & (p["ts"] == p["x"][i])][0])
+
+
+def _easiest(p: Probe, n: int) -> list[tuple[int, float]]:
+    """The points that divide the easiest intervals of ``n`` profiles taken in turn (the
+    coordinates share the evaluations equally: how hard an interval is depends on the scale of
+    its coordinate, which differs between coordinates)."""
+    coords, ts, vs = p["coords"], p["ts"], p["vs"]
+    d = len(p["x"])
+    order = np.lexsort((ts, coords))
+    c, t, v = coords[order], ts[order], vs[order]
+    same = c[1:] == c[:-1]
+    a, b, va, vb, ci = t[:-1][same], t[1:][same], v[:-1][same], v[1:][same], c[:-1][same]
+    w = b - a
+    best = np.full(d, np.inf)
+    np.minimum.at(best, c, v)
+    target = best[ci] - 1e-12 * (1 + np.abs(best[ci]))
+    hard = (np.sqrt(np.maximum(va - target, 0)) + np.sqrt(np.maximum(vb - target, 0))) ** 2
+    hard = np.where(w > MIN_WIDTH, hard / np.maximum(w, MIN_WIDTH) ** 2, np.inf)
+    ranked = [[k for k in np.flatnonzero(ci == i)[np.argsort(hard[ci == i], kind="stable")]
+               if np.isfinite(hard[k])] for i in range(d)]
+    out: list[tuple[int, float]] = []
+    turn = int(p.get("turn", 0))
+    for step in range(n * d):
+        if len(out) == n:
+            break
+        i = (turn + step) % d
+        if ranked[i]:
+            k = ranked[i].pop(0)
+            out.append((i, _vertex(t[c == i], v[c == i], float(a[k]), float(b[k]))))
+            p["turn"] = (i + 1) % d
+    return out
+
+
+def _vertex(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
+    """The point dividing ``[lo, hi]``: the vertex of the parabola through the profile's best
+    point and its two neighbours when that best point is an end of the interval and the vertex
+    lies well inside it, else the midpoint."""
+    m = int(np.argmin(v))
+    mid = (lo + hi) / 2
+    if not 0 < m < len(t) - 1 or t[m] not in (lo, hi):
+        return mid
+    (t0, t1, t2), (v0, v1, v2) = t[m - 1:m + 2], v[m - 1:m + 2]
+    den = (t1 - t0) * (v1 - v2) - (t1 - t2) * (v1 - v0)
+    if den == 0:
+        return mid
+    vertex = t1 - 0.5 * ((t1 - t0) ** 2 * (v1 - v2) - (t1 - t2) ** 2 * (v1 - v0)) / den
+    margin = 0.01 * (hi - lo)
+    return float(vertex) if lo + margin < vertex < hi - margin else mid
+
+
+def tell(p: Probe, points: np.ndarray, losses: np.ndarray) -> None:
+    """Take the losses of the points of the last :func:`ask`; ends the search (``active``
+    False) when a check fails, the budget is spent or nothing is left to divide."""
+    losses = np.asarray(losses, dtype=float)
+    p["evals"] += len(losses)
+    p["batches"] += 1
+    p["scale"] = max(float(p["scale"]), float(np.max(np.abs(losses))))
+    k = int(np.argmin(losses))
+    if losses[k] < p["best_f"] - 1e-12 * abs(p["best_f"]):
+        p["improved_at"] = p["evals"]
+    if losses[k] < p["best_f"]:
+        p["best_f"], p["best_x"] = float(losses[k]), points[k].copy()
+    pending = p["pending"]
+    probes = pending[:, 0] == 0
+    if not probes.all():   # the check is the first row
+        measured, predicted = float(losses[0]), float(p["pending_pred"])
+        p["last_check"] = p["batches"]
+        if np.isfinite(predicted):
+            # the profiles are sums of differences of values up to ``scale``: their rounding
+            # errors are relative to it, not to the (smaller) values near the optimum
+            if not abs(measured - predicted) <= TOLERANCE * (p["scale"] + abs(measured)):
+                p["active"] = False
+                return
+        if np.isnan(p["f"]):
+            p["f"] = measured
+    f, x = float(p["f"]), p["x"]
+    coords, ts, vs = p["coords"], p["ts"], p["vs"]
+    here = np.array([_here(p, i) for i in range(len(x))])
+    new_c = pending[probes, 1].astype(int)
+    new_t = pending[probes, 2]
+    new_v = here[new_c] + losses[probes] - f
+    p["coords"] = np.concatenate([coords, new_c])
+    p["ts"] = np.concatenate([ts, new_t])
+    p["vs"] = np.concatenate([vs, new_v])
+    moved = []
+    for i in np.unique(new_c):
+        mine = new_c == i
+        j = int(np.argmin(new_v[mine]))
+        if new_v[mine][j] < here[i]:
+            moved.append((int(i), float(new_t[mine][j]), float(new_v[mine][j] - here[i]),
+                          float(losses[probes][mine][j])))
+    if moved:
+        for i, t, _, _ in moved:
+            x[i] = t
+        if len(moved) == 1:
+            p["f"] = moved[0][3]
+        else:
+            p["f_pred"] = f + sum(gain for _, _, gain, _ in moved)
+            p["f"] = np.nan
+    stalled = p["evals"] - p["improved_at"] >= STALL * len(x)
+    if p["evals"] >= p["budget"] or stalled or (not len(p["queue"]) and not _easiest(p, 1)
+                                     and np.isfinite(p["f"])):
+        p["active"] = False
