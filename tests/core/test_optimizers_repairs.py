@@ -134,7 +134,7 @@ def cmaes_runs(restarts: str, seed: int = 0) -> tuple[float, float, list[int]]:
     def rastrigin(x: np.ndarray) -> np.ndarray:
         return 10 * x.shape[-1] + np.sum(x**2 - 10 * np.cos(2 * np.pi * x), axis=-1)
 
-    opt = build("optimizer", "cmaes", restarts=restarts)
+    opt = build("optimizer", "cmaes", restarts=restarts, separable_probe="off")
     space = Space([Float("x", -5.0, 5.0, shape=5)])
     opt.start(Problem(space, Objectives(), seed))
     used, best, sizes, first = 0, np.inf, [], np.inf
@@ -183,9 +183,10 @@ def test_cmaes_runs_onto_an_optimum_on_the_bounds() -> None:
     # a kink that the search converged onto like onto a point inside (about 1e-3 after 1000·d
     # at d = 20 here); with clipping and a bound penalty the clipped samples are the optimum
     for d in (5, 20):
-        best, _ = drive("cmaes", slope, d, 100 * d, seed=3)
+        best, _ = drive("cmaes", slope, d, 100 * d, seed=3, separable_probe="off")
         assert best == 0.0, (d, best)
-        best, _ = drive("cmaes", slope, d, 100 * d, seed=3, boundary="mirror")
+        best, _ = drive("cmaes", slope, d, 100 * d, seed=3, boundary="mirror",
+                        separable_probe="off")
         assert best > 1e-6, (d, best)
     # an optimum just inside a bound, where most samples are clipped at first, is still
     # solved precisely (the penalty pulls the mean back into the box)
@@ -312,7 +313,7 @@ def test_cmaes_separable_probe_resumes_exactly() -> None:
     space = Space([Float("x", -5.0, 5.0, shape=5)])
 
     def fresh():
-        opt = build("optimizer", "cmaes", separable_probe="auto")
+        opt = build("optimizer", "cmaes", separable_probe="auto", probe_budget=40)
         opt.start(Problem(space, Objectives(), 7))
         return opt
 

@@ -119,7 +119,7 @@ class CMAES(VectorOptimizer):
                  restarts: str | int = "bipop", max_restarts: int | None = None,
                  incpopsize: float = 2, boundary: str = "penalty", bounding: str = "clip",
                  penalty: float | None = None, weights: Sequence[float] | None = None,
-                 damping: str = "pycma", separable_probe: str = "off", probe_budget: float = 100):
+                 damping: str = "pycma", separable_probe: str = "auto", probe_budget: float = 300):
         self.population = population
         self.sigma = sigma
         self.x0 = x0

@@ -50,10 +50,12 @@ def start(x0: np.ndarray, budget: int) -> Probe:
     queue = [(i, t) for i in range(d) for t in GRID if abs(t - x0[i]) > MIN_WIDTH]
     return {
         "active": True, "budget": int(budget), "evals": 0, "batches": 0, "last_check": 0,
-        "x": np.asarray(x0, dtype=float).copy(), "f": np.nan, "f_pred": np.nan,
+        "x": np.asarray(x0, dtype=float).copy(), "f": 0.0, "f_known": False,
+        "f_pred": 0.0, "pred_known": False,
         "coords": np.arange(d), "ts": np.asarray(x0, dtype=float).copy(), "vs": np.zeros(d),
         "queue": np.array(queue, dtype=float).reshape(-1, 2),
-        "pending": np.zeros((0, 3)), "pending_pred": np.nan, "turn": 0,
+        "pending": np.zeros((0, 3)), "pending_pred": 0.0, "turn": 0,
+        "steps": np.zeros(d, dtype=np.int64),
         "best_x": np.asarray(x0, dtype=float).copy(), "best_f": np.inf, "improved_at": 0,
         "scale": 0.0,
     }
@@ -70,6 +72,8 @@ def ask(p: Probe, n: int, rng: np.random.Generator) -> np.ndarray:
     p["queue"] = queue[take:]
     if len(rows) < n:
         rows += [(0, i, t) for i, t in _easiest(p, n - len(rows))]
+    while len(rows) < n:   # a population larger than the intervals to divide: random probes
+        rows.append((0, int(rng.integers(len(p["x"]))), float(rng.uniform())))
     p["pending"] = np.array(rows, dtype=float).reshape(-1, 3)
     points = np.repeat(p["x"][None, :], len(rows), axis=0)
     for k, (_, i, t) in enumerate(rows):
@@ -82,7 +86,7 @@ def _check(p: Probe, rng: np.random.Generator) -> list[tuple[int, int, float]]:
     """The check of this batch, with its prediction in ``pending_pred``: the combined point
     while its value is only predicted; else, every few batches, a point tried earlier along a
     coordinate whose profile was recorded at another ``x``; else none."""
-    if np.isnan(p["f"]):
+    if not p["f_known"]:
         p["pending_pred"] = p["f_pred"]
         return [(1, -1, 0.0)]
     if p["batches"] - p["last_check"] < RECHECK_EVERY:
@@ -103,9 +107,9 @@ def _here(p: Probe, i: int) -> float:
 
 
 def _easiest(p: Probe, n: int) -> list[tuple[int, float]]:
-    """The points that divide the easiest intervals of ``n`` profiles taken in turn (the
-    coordinates share the evaluations equally: how hard an interval is depends on the scale of
-    its coordinate, which differs between coordinates)."""
+    """``n`` points, from the coordinates in turn (they share the evaluations equally: how
+    hard an interval is depends on the scale of its coordinate). A coordinate's turns
+    alternate between a local step (:func:`_local`) and dividing its easiest interval."""
     coords, ts, vs = p["coords"], p["ts"], p["vs"]
     d = len(p["x"])
     order = np.lexsort((ts, coords))
@@ -120,34 +124,51 @@ def _easiest(p: Probe, n: int) -> list[tuple[int, float]]:
     hard = np.where(w > MIN_WIDTH, hard / np.maximum(w, MIN_WIDTH) ** 2, np.inf)
     ranked = [[k for k in np.flatnonzero(ci == i)[np.argsort(hard[ci == i], kind="stable")]
                if np.isfinite(hard[k])] for i in range(d)]
+    steps = p["steps"]
     out: list[tuple[int, float]] = []
-    turn = int(p.get("turn", 0))
-    for step in range(n * d):
+    turn = int(p["turn"])
+    for step in range(2 * n * d):
         if len(out) == n:
             break
         i = (turn + step) % d
-        if ranked[i]:
-            k = ranked[i].pop(0)
-            out.append((i, _vertex(t[c == i], v[c == i], float(a[k]), float(b[k]))))
+        point = _local(t[c == i], v[c == i]) if steps[i] % 2 == 0 else None
+        if point is None or (i, point) in out:
+            while ranked[i] and point is None:
+                k = ranked[i].pop(0)
+                point = (float(a[k]) + float(b[k])) / 2
+        if point is not None:
+            out.append((i, point))
+            steps[i] += 1
             p["turn"] = (i + 1) % d
     return out
 
 
-def _vertex(t: np.ndarray, v: np.ndarray, lo: float, hi: float) -> float:
-    """The point dividing ``[lo, hi]``: the vertex of the parabola through the profile's best
-    point and its two neighbours when that best point is an end of the interval and the vertex
-    lies well inside it, else the midpoint."""
+def _divisible(p: Probe) -> bool:
+    """Whether some profile still has an interval wider than ``MIN_WIDTH``."""
+    order = np.lexsort((p["ts"], p["coords"]))
+    c, t = p["coords"][order], p["ts"][order]
+    return bool(np.any((c[1:] == c[:-1]) & (np.diff(t) > MIN_WIDTH)))
+
+
+def _local(t: np.ndarray, v: np.ndarray) -> float | None:
+    """A step of a one-dimensional local search around the profile's best point: the vertex
+    of the parabola through it and its neighbours when that lies inside the bracket and not
+    too close to the best point, else the midpoint of the wider interval next to it; None
+    when those intervals are narrower than ``MIN_WIDTH``."""
     m = int(np.argmin(v))
-    mid = (lo + hi) / 2
-    if not 0 < m < len(t) - 1 or t[m] not in (lo, hi):
-        return mid
-    (t0, t1, t2), (v0, v1, v2) = t[m - 1:m + 2], v[m - 1:m + 2]
-    den = (t1 - t0) * (v1 - v2) - (t1 - t2) * (v1 - v0)
-    if den == 0:
-        return mid
-    vertex = t1 - 0.5 * ((t1 - t0) ** 2 * (v1 - v2) - (t1 - t2) ** 2 * (v1 - v0)) / den
-    margin = 0.01 * (hi - lo)
-    return float(vertex) if lo + margin < vertex < hi - margin else mid
+    left = t[m] - t[m - 1] if m > 0 else 0.0
+    right = t[m + 1] - t[m] if m < len(t) - 1 else 0.0
+    if max(left, right) <= MIN_WIDTH:
+        return None
+    if m > 0 and m < len(t) - 1:
+        (t0, t1, t2), (v0, v1, v2) = t[m - 1:m + 2], v[m - 1:m + 2]
+        den = (t1 - t0) * (v1 - v2) - (t1 - t2) * (v1 - v0)
+        if den != 0:
+            vertex = t1 - 0.5 * ((t1 - t0) ** 2 * (v1 - v2) - (t1 - t2) ** 2 * (v1 - v0)) / den
+            side = left if vertex < t1 else right
+            if t0 < vertex < t2 and 0.01 * side < abs(vertex - t1) < 0.99 * side:
+                return float(vertex)
+    return float(t[m] - left / 2 if left > right else t[m] + right / 2)
 
 
 def tell(p: Probe, points: np.ndarray, losses: np.ndarray) -> None:
@@ -158,7 +179,7 @@ def tell(p: Probe, points: np.ndarray, losses: np.ndarray) -> None:
     p["batches"] += 1
     p["scale"] = max(float(p["scale"]), float(np.max(np.abs(losses))))
     k = int(np.argmin(losses))
-    if losses[k] < p["best_f"] - 1e-12 * abs(p["best_f"]):
+    if not np.isfinite(p["best_f"]) or losses[k] < p["best_f"] - 1e-12 * abs(p["best_f"]):
         p["improved_at"] = p["evals"]
     if losses[k] < p["best_f"]:
         p["best_f"], p["best_x"] = float(losses[k]), points[k].copy()
@@ -167,14 +188,14 @@ def tell(p: Probe, points: np.ndarray, losses: np.ndarray) -> None:
     if not probes.all():   # the check is the first row
         measured, predicted = float(losses[0]), float(p["pending_pred"])
         p["last_check"] = p["batches"]
-        if np.isfinite(predicted):
+        if p["pred_known"]:
             # the profiles are sums of differences of values up to ``scale``: their rounding
             # errors are relative to it, not to the (smaller) values near the optimum
             if not abs(measured - predicted) <= TOLERANCE * (p["scale"] + abs(measured)):
                 p["active"] = False
                 return
-        if np.isnan(p["f"]):
-            p["f"] = measured
+        if not p["f_known"]:
+            p["f"], p["f_known"] = measured, True
     f, x = float(p["f"]), p["x"]
     coords, ts, vs = p["coords"], p["ts"], p["vs"]
     here = np.array([_here(p, i) for i in range(len(x))])
@@ -198,8 +219,8 @@ def tell(p: Probe, points: np.ndarray, losses: np.ndarray) -> None:
             p["f"] = moved[0][3]
         else:
             p["f_pred"] = f + sum(gain for _, _, gain, _ in moved)
-            p["f"] = np.nan
+            p["f_known"], p["pred_known"] = False, True
     stalled = p["evals"] - p["improved_at"] >= STALL * len(x)
-    if p["evals"] >= p["budget"] or stalled or (not len(p["queue"]) and not _easiest(p, 1)
-                                     and np.isfinite(p["f"])):
+    if p["evals"] >= p["budget"] or stalled or (not len(p["queue"]) and not _divisible(p)
+                                                and p["f_known"]):
         p["active"] = False
