@@ -10,18 +10,23 @@ Each coordinate ``i`` keeps the points ``t`` tried along it and their values ``v
 to a constant of the coordinate: a point is the current point ``x`` with coordinate ``i`` set to
 ``t``, and ``v_i(t) = v_i(x_i) + f(point) - f(x)``. If ``f`` is additively separable these
 profiles do not depend on the other coordinates, so every point ever tried stays valid while
-``x`` moves; ``x`` takes in each coordinate the best value of its profile. Every batch holds one
-check: the combined point ``x`` when two or more coordinates moved at once (its value is
-predicted by the profiles), or now and then the re-evaluation of a point tried earlier. A check
-that misses its prediction (relative error above 1e-9) means the coordinates interact: the
-search ends and hands its best point over. On a non-separable function that happens in the
-second or third batch.
+``x`` moves; ``x`` takes in each coordinate the best value of its profile. That is checked: a
+batch opens with the combined point ``x`` whenever two or more coordinates moved at once (its
+value is predicted by the profiles), and every ``RECHECK_EVERY`` batches otherwise with the
+re-evaluation of a point tried earlier. A check that misses its prediction (error above 1e-9 of
+the largest value seen: the profiles are sums of differences, rounded at that scale) means the
+coordinates interact: the search ends and hands its best point over. On a non-separable function
+that happens in the second batch. Otherwise it ends after ``budget`` evaluations, after
+``STALL`` evaluations per coordinate without an improvement, or when nothing is left to divide.
 
-The next points are the midpoints of the "easiest" intervals between neighbouring points of a
-profile: the interval ``[a, b]`` of width ``w`` whose curvature needed to dip below the
-profile's best value is smallest, ``(sqrt(v_a - T) + sqrt(v_b - T))**2 / w**2`` with ``T`` just
-below that best. Next to a profile's best point, the vertex of the parabola through it and its
-two neighbours replaces the midpoint when it falls well inside the interval.
+The coordinates take turns (each gets the same share of the evaluations: how hard an interval
+is depends on its coordinate's scale), and a coordinate's turns alternate between a global and
+a local step. The global step divides the "easiest" interval between neighbouring points of the
+profile: the interval ``[a, b]`` of width ``w`` that needs the smallest curvature to dip below
+the profile's best value, ``(sqrt(v_a - T) + sqrt(v_b - T))**2 / w**2`` with ``T`` just below
+that best (the parabola through both ends that touches ``T``). The local step refines the best
+point: the vertex of the parabola through it and its two neighbours when that lies well inside
+the bracket, else the midpoint of the wider interval next to it.
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ def start(x0: np.ndarray, budget: int) -> Probe:
         "queue": np.array(queue, dtype=float).reshape(-1, 2),
         "pending": np.zeros((0, 3)), "pending_pred": 0.0, "turn": 0,
         "steps": np.zeros(d, dtype=np.int64),
+        "start": np.asarray(x0, dtype=float).copy(), "interacts": False,
         "best_x": np.asarray(x0, dtype=float).copy(), "best_f": np.inf, "improved_at": 0,
         "scale": 0.0,
     }
@@ -171,6 +177,14 @@ def _local(t: np.ndarray, v: np.ndarray) -> float | None:
     return float(t[m] - left / 2 if left > right else t[m] + right / 2)
 
 
+def handover(p: Probe) -> np.ndarray:
+    """Where CMA-ES starts once the search has ended: the best point found if the function
+    behaved as separable throughout; the search's own start if the coordinates were seen to
+    interact (the profiles then say nothing reliable: CMA-ES runs as if there had been no
+    search, only later by the evaluations it took)."""
+    return np.asarray(p["start"] if p["interacts"] else p["best_x"], dtype=float)
+
+
 def tell(p: Probe, points: np.ndarray, losses: np.ndarray) -> None:
     """Take the losses of the points of the last :func:`ask`; ends the search (``active``
     False) when a check fails, the budget is spent or nothing is left to divide."""
@@ -192,7 +206,7 @@ def tell(p: Probe, points: np.ndarray, losses: np.ndarray) -> None:
             # the profiles are sums of differences of values up to ``scale``: their rounding
             # errors are relative to it, not to the (smaller) values near the optimum
             if not abs(measured - predicted) <= TOLERANCE * (p["scale"] + abs(measured)):
-                p["active"] = False
+                p["active"], p["interacts"] = False, True
                 return
         if not p["f_known"]:
             p["f"], p["f_known"] = measured, True
