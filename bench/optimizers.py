@@ -216,6 +216,11 @@ TRIED = (
     "a start at the best of a few coordinate-perturbed points led the rotated Rosenbrock into "
     "its local optimum); against the kept rule -0.014 ± 0.009 at 1000·d over the three (1.6 "
     "SE), +0.004 ± 0.003 at 100·d.",
+    "Dropped (session 6) — a probe budget of 100·d instead of 300·d, run on f1-f5 only (the "
+    "probe ends before 100·d evaluations on every non-separable function, instances 1-6, so "
+    "f6-f24 are the same runs): 1000·d -0.043 ± 0.007 / -0.043 ± 0.008 / -0.061 ± 0.005 of "
+    "all targets (d = 5 / 10 / 20; f3 -0.30 / -0.31 / -0.66, f4 -0.73 / -0.72 / -0.81), 100·d "
+    "identical.",
 )
 
 
