@@ -68,9 +68,10 @@ def start(x0: np.ndarray, budget: int) -> Probe:
 
 
 def ask(p: Probe, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``n`` points (rows, unit cube): the check if one is due, then probes along the
-    coordinates. ``pending`` records them as rows (kind, coordinate, t): kind 1 is the check
-    (coordinate -1: the combined point itself), kind 0 a probe."""
+    """``n`` points (rows, unit cube): the check if one is due, then probes along the
+    coordinates (random ones when fewer intervals are left than ``n`` asks for). ``pending``
+    records them as rows (kind, coordinate, t): kind 1 is the check (coordinate -1: the
+    combined point itself), kind 0 a probe."""
     rows = _check(p, rng)
     queue = p["queue"]
     take = min(len(queue), n - len(rows))
