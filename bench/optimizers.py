@@ -193,6 +193,34 @@ TRIED = (
     "1.5 instead of 2, with the damping: 1000·d -0.014 ± 0.009 / -0.012 ± 0.007 / -0.015 ± "
     "0.007 (3) and -0.024 ± 0.012 / -0.019 ± 0.007 / -0.027 ± 0.007 (1.5) at d = 5 / 10 / 20; "
     "-0.014 ± 0.005 and -0.023 ± 0.005 over the three (f7 and f16-f18 lose); 100·d identical.",
+    "Kept (session 6) — a separable start (``separable_probe = \"auto\"``, now the default; "
+    "l2l/optimizers/separable.py): coordinate-wise interval division after STEP (as "
+    "BIPOP-aCMA-STEP / HCMA, Loshchilov et al. 2013) with parabolic local steps, for at most "
+    "300·d evaluations, ended by the first failed separability check (the point combining the "
+    "coordinate-wise improvements must have the predicted value), after which CMA-ES starts as "
+    "it would have without it. Against the session-5 code, paired over instances 1-6: 1000·d "
+    "+0.067 ± 0.005 / +0.068 ± 0.005 / +0.092 ± 0.008 (d = 5 / 10 / 20), +0.076 ± 0.004 over "
+    "the three (20.6 SE): f3 +0.84 / +0.88 / +0.93 and f4 +0.83 / +0.80 / +0.89 of their "
+    "targets, separable group +0.33 / +0.34 / +0.36, every other group within 1 SE of level "
+    "(largest losses: f20-24 -0.022 ± 0.022 at d = 5, f6-9 -0.025 ± 0.025 at d = 10; the "
+    "multimodal f15-19 gain +0.010 / +0.015 / +0.024, 2-6 SE, mostly f19). 100·d +0.081 ± "
+    "0.006 / +0.092 ± 0.008 / +0.074 ± 0.005 (f1 +0.25-0.28, f2 +0.97-1.00, f3 +0.30-0.63): "
+    "+0.082 ± 0.004 over the three; the probe's evaluations before its first check (16-48 "
+    "mostly, at most 16 d) cost the ill-conditioned group f10-14 -0.010 ± 0.003 at d = 5 and "
+    "-0.003 ± 0.002 at d = 10, f6-9 -0.006 ± 0.003 at d = 20 (100·d). Command: "
+    "L2L_BENCH_CACHE=exp.json python bench/optimizers.py --processes 2 --methods cmaes --dims "
+    "20,10,5 --instances 1,2,3,4,5,6 (then --merge into the bench cache).",
+    "Dropped (session 6) — the same probe handing over to CMA-ES at its best point also after a "
+    "failed check (the first candidate): 1000·d +0.058 ± 0.016 / +0.054 ± 0.020 / +0.074 ± "
+    "0.010 against the session-5 code, but f6-9 at d = 10 -0.10 ± 0.05 (f9 -0.27, f8 -0.14: "
+    "a start at the best of a few coordinate-perturbed points led the rotated Rosenbrock into "
+    "its local optimum); against the kept rule -0.014 ± 0.009 at 1000·d over the three (1.6 "
+    "SE), +0.004 ± 0.003 at 100·d.",
+    "Dropped (session 6) — a probe budget of 100·d instead of 300·d, run on f1-f5 only (the "
+    "probe ends before 100·d evaluations on every non-separable function, instances 1-6, so "
+    "f6-f24 are the same runs): 1000·d -0.043 ± 0.007 / -0.043 ± 0.008 / -0.061 ± 0.005 of "
+    "all targets (d = 5 / 10 / 20; f3 -0.30 / -0.31 / -0.66, f4 -0.73 / -0.72 / -0.81), 100·d "
+    "identical.",
 )
 
 
