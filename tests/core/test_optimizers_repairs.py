@@ -331,3 +331,21 @@ def test_cmaes_separable_probe_resumes_exactly() -> None:
         a.tell_losses(xa, f(xa), [OK] * len(xa))
         b.tell_losses(xb, f(xb), [OK] * len(xb))
     assert not a.probe["active"]
+
+
+def test_cmaes_separable_probe_hands_over_on_a_noisy_problem() -> None:
+    # a noisy fitness (a stochastic simulation) never has the value the profiles predict:
+    # the probe ends at its first check, however separable the noise-free function is
+    rng = np.random.default_rng(5)
+    f = shifted_rastrigin(10, 2)
+    opt = build("optimizer", "cmaes", separable_probe="auto", probe_budget=300)
+    space = Space([Float("x", -5.0, 5.0, shape=10)])
+    opt.start(Problem(space, Objectives(), 0))
+    used = 0
+    while opt.probe["active"]:
+        x = opt.ask_vectors()
+        used += len(x)
+        losses = f(x) + rng.normal(0.0, 1e-3, len(x))
+        opt.tell_losses(x, losses, [OK] * len(x))
+    assert used <= 3 * opt.lam, used
+    assert opt.probe["interacts"] and np.all(opt.mean == 0.5)
