@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from fault_harness import committed, experiment_toml
+from fault_harness import answer_ctrl_c, committed, experiment_toml
+
+answer_ctrl_c()
 
 @pytest.fixture
 def tmp_store(tmp_path):

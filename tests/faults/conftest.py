@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fault_harness import Harness
+from fault_harness import Harness, answer_ctrl_c
+
+answer_ctrl_c()
 
 
 @pytest.fixture

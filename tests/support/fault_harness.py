@@ -25,6 +25,16 @@ from pathlib import Path
 TOKEN = "L2L_FAULTS_TOKEN"
 
 
+def answer_ctrl_c() -> None:
+    """Let SIGINT raise KeyboardInterrupt in this process and the commands it starts, as on a
+    terminal. A shell starts a background job of a script (and ``nohup`` starts its command)
+    with SIGINT ignored, every process it starts inherits that, and l2l rightly leaves an
+    ignored SIGINT ignored: the tests that stand in for a user's Ctrl-C would then test nothing
+    and fail. Called by the conftests of the suites that have such tests."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def tagged(token: str) -> list:
     """Live processes (psutil) whose environment carries ``token``."""
     import psutil
