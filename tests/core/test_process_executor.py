@@ -121,3 +121,27 @@ def test_close_stops_busy_workers_at_once_and_fails_what_was_waited_for():
     assert all(not p.is_alive() for p in procs)
     with pytest.raises(ExecutorError, match="closed before these evaluations finished"):
         fut.result(timeout=1)
+
+
+def test_a_chunk_sent_to_a_worker_that_has_just_died_goes_back_to_the_queue():
+    """A worker can die (a segfault) between two looks of the dispatcher; a chunk sent to it
+    meanwhile meets a broken pipe. It goes back to the front of the queue and the worker is
+    marked dead for the dispatcher to replace, instead of the broken pipe stopping the
+    executor (seen under load in async mode: 'process executor stopped: [Errno 32] Broken
+    pipe')."""
+    from collections import deque
+    from concurrent.futures import Future
+    from multiprocessing import Pipe
+
+    from l2l.executors.process import _Chunk, _Job, _Worker
+
+    reader, writer = Pipe(duplex=False)
+    reader.close()  # the worker's end, closed by its death
+    worker = _Worker(process=None, conn=writer, claim=None)
+    ex = ProcessExecutor(workers=1, timeout=5.0)
+    ex._pending = deque()
+    task = Task(0, {"x": 0.0}, 1)
+    chunk = _Chunk(_Job([task], Future(), None), [task], False)
+    ex._send(worker, chunk)
+    assert worker.dead and not worker.chunks and worker.sent == 0
+    assert list(ex._pending) == [chunk]

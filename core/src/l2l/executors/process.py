@@ -189,7 +189,8 @@ class _Chunk:
 class _Worker:
     """A worker process; ``chunks`` were sent to it in order: the first one runs (since
     ``since``; ``returned`` of its results arrived), the others wait in its pipe (prefetch).
-    ``revoked``: a chunk taken back from its pipe that it has not yet skipped."""
+    ``revoked``: a chunk taken back from its pipe that it has not yet skipped. ``dead``: a
+    send found its pipe broken (it died; the dispatcher replaces it when it sees that)."""
 
     process: Any
     conn: Connection
@@ -201,11 +202,19 @@ class _Worker:
     since: float = 0.0
     sent: int = 0
     revoked: int | None = None
+    dead: bool = False
 
-    def send(self, chunk: _Chunk) -> None:
+    def send(self, chunk: _Chunk) -> bool:
+        """Send ``chunk``; False (and nothing changed but ``dead``) if the worker has died
+        since the dispatcher last looked: its pipe is broken."""
+        try:
+            self.conn.send((chunk.tasks, chunk.batch, self.sent))
+        except (BrokenPipeError, ConnectionResetError):
+            self.dead = True
+            return False
         chunk.seq, self.sent = self.sent, self.sent + 1
         self.chunks.append(chunk)
-        self.conn.send((chunk.tasks, chunk.batch, chunk.seq))
+        return True
 
 
 class ProcessExecutor(Executor):
@@ -393,6 +402,9 @@ class ProcessExecutor(Executor):
                         self._drain(w)
                     elif w.process.sentinel in ready and not w.process.is_alive():
                         self._replace(w, self._death_reason(w))
+                for w in list(self._workers):
+                    if w.dead:  # its pipe broke, its end not yet seen
+                        self._replace(w, self._death_reason(w))
                 now = time.monotonic()
                 for w in list(self._workers):
                     if w.chunks and now > w.deadline:
@@ -414,21 +426,26 @@ class ProcessExecutor(Executor):
         with self._lock:
             for held in range(1 + self._depth):
                 for w in self._workers:
-                    if self._pending and len(w.chunks) == held and (
+                    if self._pending and len(w.chunks) == held and not w.dead and (
                             held == 0 or w.revoked is None):
                         self._send(w, self._pending.popleft())
             if not self._pending:
                 self._steal()
 
     def _send(self, w: _Worker, chunk: _Chunk) -> None:
-        if not w.chunks:  # it starts at once
+        """Send ``chunk`` to ``w``; back to the front of the queue if ``w`` turns out dead
+        (a worker can die, e.g. by a segfault, between the dispatcher's looks; the next look
+        replaces it and fails the evaluation it died in)."""
+        idle = not w.chunks
+        if not w.send(chunk):
+            self._pending.appendleft(chunk)
+        elif idle:  # it starts at once
             w.returned, w.deadline, w.since = 0, self._deadline(chunk), time.monotonic()
-        w.send(chunk)
 
     def _steal(self) -> None:
         """Give each idle worker the last chunk queued behind the longest-running evaluation,
         if that worker has not started it (see :class:`_Claim`)."""
-        idle = [w for w in self._workers if not w.chunks]
+        idle = [w for w in self._workers if not w.chunks and not w.dead]
         while idle:
             victims = sorted((w for w in self._workers if len(w.chunks) > 1 and w.revoked is None),
                              key=lambda w: w.since)
