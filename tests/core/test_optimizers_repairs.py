@@ -290,19 +290,24 @@ def test_cmaes_separable_probe_solves_20d_separable_rastrigin(seed: int) -> None
     assert best > 1.0, best
 
 
-def test_cmaes_separable_probe_hands_over_on_a_rotated_problem() -> None:
-    # on the rotated Rastrigin the first combination of coordinate-wise improvements misses
-    # its prediction: the probe ends in its second batch and CMA-ES starts where it would have
-    # started without it (the centre)
-    f = shifted_rastrigin(20, 0, rotate=True)
+def probe_until_it_ends(f, d: int):
+    """``cmaes`` with its separable start on ``f`` (d dimensions, [-5, 5]) driven until the
+    start has ended: the optimizer and the evaluations the start took."""
     opt = build("optimizer", "cmaes", separable_probe="auto", probe_budget=300)
-    space = Space([Float("x", -5.0, 5.0, shape=20)])
-    opt.start(Problem(space, Objectives(), 0))
+    opt.start(Problem(Space([Float("x", -5.0, 5.0, shape=d)]), Objectives(), 0))
     used = 0
     while opt.probe["active"]:
         x = opt.ask_vectors()
         used += len(x)
         opt.tell_losses(x, f(x), [OK] * len(x))
+    return opt, used
+
+
+def test_cmaes_separable_probe_hands_over_on_a_rotated_problem() -> None:
+    # on the rotated Rastrigin the first combination of coordinate-wise improvements misses
+    # its prediction: the probe ends in its second batch and CMA-ES starts where it would have
+    # started without it (the centre)
+    opt, used = probe_until_it_ends(shifted_rastrigin(20, 0, rotate=True), 20)
     assert used <= 3 * opt.lam, used
     assert opt.gen == 0 and opt.probe["interacts"] and np.all(opt.mean == 0.5)
 
@@ -338,14 +343,6 @@ def test_cmaes_separable_probe_hands_over_on_a_noisy_problem() -> None:
     # the probe ends at its first check, however separable the noise-free function is
     rng = np.random.default_rng(5)
     f = shifted_rastrigin(10, 2)
-    opt = build("optimizer", "cmaes", separable_probe="auto", probe_budget=300)
-    space = Space([Float("x", -5.0, 5.0, shape=10)])
-    opt.start(Problem(space, Objectives(), 0))
-    used = 0
-    while opt.probe["active"]:
-        x = opt.ask_vectors()
-        used += len(x)
-        losses = f(x) + rng.normal(0.0, 1e-3, len(x))
-        opt.tell_losses(x, losses, [OK] * len(x))
+    opt, used = probe_until_it_ends(lambda x: f(x) + rng.normal(0.0, 1e-3, len(x)), 10)
     assert used <= 3 * opt.lam, used
     assert opt.probe["interacts"] and np.all(opt.mean == 0.5)
