@@ -192,6 +192,10 @@ class Trace:
 COST = {"function": 15, "dimension": 10, "workers": 16, "seconds": 8.0, "mean": 0.05}
 
 
+#: cmaes's settings in both modes: without its separable start (generational only; see above)
+CMAES = {"separable_probe": "off"}
+
+
 def at_equal_time(mode: str, optimizer: str, seed: int) -> tuple[float, int]:
     """Best loss among the outcomes that arrived within ``COST["seconds"]`` of the workers
     being ready, and how many arrived, for one run of ``optimizer`` in ``mode``."""
@@ -200,7 +204,7 @@ def at_equal_time(mode: str, optimizer: str, seed: int) -> tuple[float, int]:
                            mean=COST["mean"])
     executor, trace = TimedProcess(workers=COST["workers"]), Trace()
     opt = build("optimizer", optimizer, population=COST["workers"],
-                **({"separable_probe": "off"} if optimizer == "cmaes" else {}))
+                **(CMAES if optimizer == "cmaes" else {}))
     budget = Stop(max_evaluations=10**7)
     exp = Experiment(optimizee, opt, executor, seed=seed, stop=budget, progress=trace,
                      **({"mode": "async"} if mode == "async" else {"generations": 10**7}))
@@ -224,7 +228,7 @@ def quality(mode: str, optimizer: str, seed: int, evaluations: int) -> float:
     """Best rastrigin-10D loss after ``evaluations`` (8 workers, sigma 1, mean 5 ms);
     ``mode`` one of :data:`QUALITY_MODES` (``async-p0``: async with prefetch 0)."""
     optimizee = SleepyFunction(mean=0.005, sigma=1.0)
-    kw = {"population": 16} if optimizer == "ga" else {"separable_probe": "off"}
+    kw = {"population": 16} if optimizer == "ga" else CMAES
     executor = ProcessExecutor(workers=8)
     if mode.startswith("async"):
         exp = Experiment(optimizee, build("optimizer", optimizer, **kw), executor, seed=seed,

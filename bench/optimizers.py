@@ -615,9 +615,14 @@ def reached(records: dict[tuple[int, int], dict], budget: int) -> np.ndarray:
     return (hits > 0) & (hits <= budget)
 
 
+def only(records: dict, functions: range | tuple) -> dict:
+    """The records of ``functions``."""
+    return {k: v for k, v in records.items() if k[0] in functions}
+
+
 def score(records: dict, budget: int, functions: range | tuple = FUNCTIONS) -> tuple[float, float]:
     """Fraction of targets reached, mean and SE over instances."""
-    flags = reached({k: v for k, v in records.items() if k[0] in functions}, budget)
+    flags = reached(only(records, functions), budget)
     per_instance = flags.mean(axis=(0, 2))
     se = per_instance.std(ddof=1) / np.sqrt(len(per_instance)) if len(per_instance) > 1 else 0.0
     return float(flags.mean()), float(se)
@@ -627,8 +632,7 @@ def paired_ratio(ours: dict, peer: dict, budget: int, functions: range | tuple =
                  ) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Per-instance fractions of targets reached (ours, peer) on ``functions``, the ratio of
     their means and its SE (delta method on the paired per-instance means)."""
-    a = reached({k: v for k, v in ours.items() if k[0] in functions}, budget).mean(axis=(0, 2))
-    b = reached({k: v for k, v in peer.items() if k[0] in functions}, budget).mean(axis=(0, 2))
+    a, b = (reached(only(r, functions), budget).mean(axis=(0, 2)) for r in (ours, peer))
     ratio = a.mean() / b.mean()
     cov = np.cov(a, b, ddof=1) / len(a) if len(a) > 1 else np.zeros((2, 2))
     se = ratio * np.sqrt(cov[0, 0] / a.mean() ** 2 + cov[1, 1] / b.mean() ** 2
